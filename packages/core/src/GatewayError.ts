@@ -1,0 +1,322 @@
+import { Schema } from "effect"
+import { optional } from "./internal/fields.js"
+import { HTTPValidationError, summarize, ValidationError } from "./ValidationError.js"
+
+/** The body of a request failed validation (422, with the spec's `detail`). */
+export class RequestValidationError extends Schema.TaggedError<RequestValidationError>()("RequestValidationError", {
+  detail: Schema.Array(ValidationError)
+}) {
+  override get message(): string {
+    return summarize(this)
+  }
+}
+
+/** The request is well-formed but cannot be served as asked (400). */
+export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", {
+  message: Schema.String,
+  param: optional(Schema.String),
+  code: optional(Schema.String)
+}) {}
+
+/** No valid gateway key was presented (401). */
+export class Unauthenticated extends Schema.TaggedError<Unauthenticated>()("Unauthenticated", {
+  message: Schema.String
+}) {}
+
+/** The key is valid but may not do this (403). */
+export class Forbidden extends Schema.TaggedError<Forbidden>()("Forbidden", {
+  message: Schema.String
+}) {}
+
+/** The model's vendor is not configured (404). */
+export class ModelNotFound extends Schema.TaggedError<ModelNotFound>()("ModelNotFound", {
+  model: Schema.String,
+  vendor: Schema.String,
+  configuredVendors: Schema.Array(Schema.String)
+}) {
+  override get message(): string {
+    return `The model \`${this.model}\` does not exist: vendor \`${this.vendor}\` is not configured. ` +
+      `Configured vendors: ${this.configuredVendors.join(", ") || "none"}.`
+  }
+}
+
+/** The vendor cannot honour a request parameter (400, naming the parameter). */
+export class UnsupportedParameter extends Schema.TaggedError<UnsupportedParameter>()("UnsupportedParameter", {
+  vendor: Schema.String,
+  param: Schema.String,
+  reason: optional(Schema.String)
+}) {
+  override get message(): string {
+    return `Unsupported parameter for vendor \`${this.vendor}\`: \`${this.param}\`` +
+      (this.reason ? ` (${this.reason})` : "") +
+      ". Remove it, or set drop_unsupported_params in the gateway's configuration."
+  }
+}
+
+/** The upstream answered 429 (retryable; its retry-after is passed on). */
+export class UpstreamRateLimited extends Schema.TaggedError<UpstreamRateLimited>()("UpstreamRateLimited", {
+  vendor: Schema.String,
+  message: Schema.String,
+  retryAfterMs: optional(Schema.Number)
+}) {}
+
+/** The upstream is overloaded (Anthropic's 529; retryable). */
+export class UpstreamOverloaded extends Schema.TaggedError<UpstreamOverloaded>()("UpstreamOverloaded", {
+  vendor: Schema.String,
+  message: Schema.String,
+  retryAfterMs: optional(Schema.Number)
+}) {}
+
+/** Which deadline an upstream call missed. */
+export const TimeoutPhase = Schema.Literal("first_byte", "idle", "total", "upstream")
+export type TimeoutPhase = typeof TimeoutPhase.Type
+
+/** The upstream did not answer in time (504; retryable). */
+export class UpstreamTimeout extends Schema.TaggedError<UpstreamTimeout>()("UpstreamTimeout", {
+  vendor: Schema.String,
+  phase: TimeoutPhase,
+  timeoutMs: optional(Schema.Number)
+}) {
+  override get message(): string {
+    const what = this.phase === "first_byte"
+      ? "did not start answering"
+      : this.phase === "idle"
+      ? "stopped sending data"
+      : this.phase === "total"
+      ? "did not finish"
+      : "timed out"
+    return `Upstream \`${this.vendor}\` ${what}${this.timeoutMs !== undefined ? ` within ${this.timeoutMs} ms` : ""}.`
+  }
+}
+
+/** The upstream could not be reached, dropped the connection, or answered with a 5xx (retryable). */
+export class UpstreamUnavailable extends Schema.TaggedError<UpstreamUnavailable>()("UpstreamUnavailable", {
+  vendor: Schema.String,
+  message: Schema.String,
+  upstreamStatus: optional(Schema.Number)
+}) {}
+
+/** The upstream's answer is not what it claims to be (bad JSON, an HTML page, an empty body). */
+export class UpstreamBadResponse extends Schema.TaggedError<UpstreamBadResponse>()("UpstreamBadResponse", {
+  vendor: Schema.String,
+  message: Schema.String,
+  excerpt: optional(Schema.String),
+  upstreamStatus: optional(Schema.Number)
+}) {}
+
+/** The upstream rejected the request with a 4xx; its status and message are kept. */
+export class UpstreamRejected extends Schema.TaggedError<UpstreamRejected>()("UpstreamRejected", {
+  vendor: Schema.String,
+  upstreamStatus: Schema.Number,
+  message: Schema.String,
+  type: optional(Schema.String),
+  code: optional(Schema.String),
+  param: optional(Schema.String)
+}) {}
+
+/** The vendor refused to produce content for safety reasons. */
+export class ContentFiltered extends Schema.TaggedError<ContentFiltered>()("ContentFiltered", {
+  vendor: Schema.String,
+  message: Schema.String
+}) {}
+
+/** The request body exceeds the gateway's limit (413). */
+export class RequestTooLarge extends Schema.TaggedError<RequestTooLarge>()("RequestTooLarge", {
+  limitBytes: Schema.Number
+}) {
+  override get message(): string {
+    return `Request body is larger than the limit of ${this.limitBytes} bytes.`
+  }
+}
+
+/** The request body is not JSON (415). */
+export class UnsupportedMediaType extends Schema.TaggedError<UnsupportedMediaType>()("UnsupportedMediaType", {
+  contentType: Schema.String
+}) {
+  override get message(): string {
+    return `Unsupported content type \`${this.contentType || "(none)"}\`: send application/json.`
+  }
+}
+
+/** No such route (404). */
+export class RouteNotFound extends Schema.TaggedError<RouteNotFound>()("RouteNotFound", {
+  method: Schema.String,
+  path: Schema.String
+}) {
+  override get message(): string {
+    return `No route for ${this.method} ${this.path}.`
+  }
+}
+
+/** The route exists but not for this method (405). */
+export class MethodNotAllowed extends Schema.TaggedError<MethodNotAllowed>()("MethodNotAllowed", {
+  method: Schema.String,
+  path: Schema.String,
+  allowed: Schema.Array(Schema.String)
+}) {
+  override get message(): string {
+    return `Method ${this.method} is not allowed on ${this.path}; use ${this.allowed.join(", ")}.`
+  }
+}
+
+/** A bug or an unexpected failure inside the gateway (500). Details stay in the logs. */
+export class InternalError extends Schema.TaggedError<InternalError>()("InternalError", {
+  message: Schema.String
+}) {}
+
+/** Everything that can go wrong in a gateway call. */
+export const GatewayError = Schema.Union(
+  RequestValidationError,
+  InvalidRequest,
+  Unauthenticated,
+  Forbidden,
+  ModelNotFound,
+  UnsupportedParameter,
+  UpstreamRateLimited,
+  UpstreamOverloaded,
+  UpstreamTimeout,
+  UpstreamUnavailable,
+  UpstreamBadResponse,
+  UpstreamRejected,
+  ContentFiltered,
+  RequestTooLarge,
+  UnsupportedMediaType,
+  RouteNotFound,
+  MethodNotAllowed,
+  InternalError
+)
+export type GatewayError = typeof GatewayError.Type
+
+/** The errors that come from talking to a vendor. */
+export type UpstreamError =
+  | UpstreamRateLimited
+  | UpstreamOverloaded
+  | UpstreamTimeout
+  | UpstreamUnavailable
+  | UpstreamBadResponse
+  | UpstreamRejected
+  | ContentFiltered
+
+/** OpenAI's error envelope. */
+export const ErrorEnvelope = Schema.Struct({
+  error: Schema.Struct({
+    message: Schema.String,
+    type: Schema.String,
+    param: Schema.NullOr(Schema.String),
+    code: Schema.NullOr(Schema.String)
+  })
+}).annotations({ identifier: "ErrorEnvelope" })
+export interface ErrorEnvelope extends Schema.Schema.Type<typeof ErrorEnvelope> {}
+
+/** How an error is answered: status, retryability, OpenAI's type/code/param, extra headers. */
+export interface ErrorDescription {
+  readonly status: number
+  readonly retryable: boolean
+  readonly type: string
+  readonly code: string | null
+  readonly param: string | null
+  readonly retryAfterMs?: number | undefined
+}
+
+const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 409, 429, 500, 502, 503, 504, 529])
+
+/** Whether an HTTP status from an upstream is worth retrying. */
+export const isRetryableStatus = (status: number): boolean => RETRYABLE_STATUSES.has(status)
+
+const describeStatus = (status: number, type: string, code: string | null, param: string | null = null) => ({
+  status,
+  retryable: false,
+  type,
+  code,
+  param
+})
+
+/** The one exhaustive mapping from each error to its HTTP answer. */
+export const describeError = (error: GatewayError): ErrorDescription => {
+  switch (error._tag) {
+    case "RequestValidationError": {
+      const first = error.detail[0]
+      return describeStatus(422, "invalid_request_error", "validation_error", first ? first.loc.slice(1).join(".") || null : null)
+    }
+    case "InvalidRequest":
+      return describeStatus(400, "invalid_request_error", error.code ?? null, error.param ?? null)
+    case "Unauthenticated":
+      return describeStatus(401, "authentication_error", "invalid_api_key")
+    case "Forbidden":
+      return describeStatus(403, "permission_error", "forbidden")
+    case "ModelNotFound":
+      return describeStatus(404, "invalid_request_error", "model_not_found", "model")
+    case "UnsupportedParameter":
+      return describeStatus(400, "invalid_request_error", "unsupported_parameter", error.param)
+    case "UpstreamRateLimited":
+      return { ...describeStatus(429, "rate_limit_error", "rate_limit_exceeded"), retryable: true, retryAfterMs: error.retryAfterMs }
+    case "UpstreamOverloaded":
+      return { ...describeStatus(503, "overloaded_error", "overloaded"), retryable: true, retryAfterMs: error.retryAfterMs }
+    case "UpstreamTimeout":
+      return { ...describeStatus(504, "timeout_error", `upstream_timeout_${error.phase}`), retryable: true }
+    case "UpstreamUnavailable":
+      return {
+        ...describeStatus(error.upstreamStatus === 503 ? 503 : 502, "upstream_error", "upstream_unavailable"),
+        retryable: true
+      }
+    case "UpstreamBadResponse":
+      return describeStatus(502, "upstream_error", "upstream_bad_response")
+    case "UpstreamRejected":
+      return {
+        ...describeStatus(error.upstreamStatus, error.type ?? "invalid_request_error", error.code ?? null, error.param ?? null),
+        retryable: isRetryableStatus(error.upstreamStatus)
+      }
+    case "ContentFiltered":
+      return describeStatus(400, "invalid_request_error", "content_filter")
+    case "RequestTooLarge":
+      return describeStatus(413, "invalid_request_error", "request_too_large")
+    case "UnsupportedMediaType":
+      return describeStatus(415, "invalid_request_error", "unsupported_media_type")
+    case "RouteNotFound":
+      return describeStatus(404, "invalid_request_error", "not_found")
+    case "MethodNotAllowed":
+      return describeStatus(405, "invalid_request_error", "method_not_allowed")
+    case "InternalError":
+      return describeStatus(500, "server_error", "internal_error")
+  }
+}
+
+/** Whether the call that failed with this error may succeed if tried again. */
+export const isRetryable = (error: GatewayError): boolean => describeError(error).retryable
+
+/** The HTTP status for an error. */
+export const httpStatus = (error: GatewayError): number => describeError(error).status
+
+/** OpenAI's `{"error":{...}}` envelope for an error. */
+export const toErrorEnvelope = (error: GatewayError): ErrorEnvelope => {
+  const { code, param, type } = describeError(error)
+  return { error: { message: error.message, type, param, code } }
+}
+
+/** Extra response headers an error carries (retry-after, allow). */
+export const errorHeaders = (error: GatewayError): Record<string, string> => {
+  const described = describeError(error)
+  const headers: Record<string, string> = {}
+  if (described.retryAfterMs !== undefined) {
+    headers["retry-after"] = String(Math.max(0, Math.ceil(described.retryAfterMs / 1000)))
+    headers["retry-after-ms"] = String(Math.max(0, Math.round(described.retryAfterMs)))
+  }
+  if (error._tag === "MethodNotAllowed") headers["allow"] = error.allowed.join(", ")
+  return headers
+}
+
+/**
+ * The whole HTTP answer for an error: status, headers and JSON body. A 422
+ * carries the spec's `detail` plus the envelope, so OpenAI SDKs show a message.
+ */
+export const errorResponse = (
+  error: GatewayError
+): { readonly status: number; readonly headers: Record<string, string>; readonly body: unknown } => {
+  const envelope = toErrorEnvelope(error)
+  const body = error._tag === "RequestValidationError" ? { detail: error.detail, ...envelope } : envelope
+  return { status: httpStatus(error), headers: errorHeaders(error), body }
+}
+
+/** Builds the 422 error from a validation result. */
+export const requestValidationError = (validation: HTTPValidationError): RequestValidationError =>
+  new RequestValidationError({ detail: validation.detail })

@@ -1,0 +1,146 @@
+import { Chunk, Effect, Stream } from "effect"
+import { createParser, type EventSourceMessage, type EventSourceParser } from "eventsource-parser"
+import type { ChatCompletionChunk } from "./ChatCompletionChunk.js"
+import { type GatewayError, toErrorEnvelope } from "./GatewayError.js"
+
+/** One server-sent event. */
+export interface SseEvent {
+  /** The `event:` field, when present. */
+  readonly event?: string | undefined
+  /** The `id:` field, when present. */
+  readonly id?: string | undefined
+  /** The `data:` lines, joined with `\n`. */
+  readonly data: string
+}
+
+/** The terminating event of an OpenAI stream. */
+export const DONE = "data: [DONE]\n\n"
+
+const encoder = new TextEncoder()
+
+/** `data: <json>\n\n` for one chunk. */
+export const encodeChunk = (chunk: ChatCompletionChunk): string => `data: ${JSON.stringify(chunk)}\n\n`
+
+/** `data: {"error":{...}}\n\n`: an error reported in-band, after the stream has started. */
+export const encodeError = (error: GatewayError): string => `data: ${JSON.stringify(toErrorEnvelope(error))}\n\n`
+
+/** A comment line that keeps idle connections open. */
+export const KEEP_ALIVE = ": keep-alive\n\n"
+
+/**
+ * Encodes a stream of chunks as an OpenAI SSE body: one `data:` event per
+ * chunk, then `data: [DONE]`. A failure becomes an in-band error event and the
+ * body ends without `[DONE]`, so clients see an error, not a truncated answer.
+ */
+export const encodeStream = <E extends GatewayError, R>(
+  chunks: Stream.Stream<ChatCompletionChunk, E, R>
+): Stream.Stream<Uint8Array, never, R> =>
+  chunks.pipe(
+    Stream.mapChunks((batch) => {
+      let text = ""
+      for (const chunk of batch) text += encodeChunk(chunk)
+      return Chunk.of(encoder.encode(text))
+    }),
+    Stream.concat(Stream.sync(() => encoder.encode(DONE))),
+    Stream.catchAll((error) => Stream.succeed(encoder.encode(encodeError(error))))
+  )
+
+/**
+ * An incremental SSE decoder: feed it bytes as they arrive, split anywhere
+ * (even inside a multi-byte UTF-8 character), and it returns the complete
+ * events so far. Handles LF and CRLF, multi-line `data:`, comments and
+ * `event:` fields.
+ */
+export class SseDecoder {
+  private readonly text = new TextDecoder("utf-8")
+  private readonly parser: EventSourceParser
+  private pending: Array<SseEvent> = []
+  private failure: string | undefined
+  private lineComplete = true
+
+  constructor(options: { readonly maxBufferSize?: number } = {}) {
+    this.parser = createParser({
+      onEvent: (message: EventSourceMessage) => {
+        this.pending.push(
+          message.event === undefined && message.id === undefined
+            ? { data: message.data }
+            : { event: message.event, id: message.id, data: message.data }
+        )
+      },
+      onError: (error) => {
+        if (error.type === "max-buffer-size-exceeded") this.failure = error.message
+      },
+      ...(options.maxBufferSize !== undefined ? { maxBufferSize: options.maxBufferSize } : {})
+    })
+  }
+
+  /** Feeds bytes; returns the events they completed. */
+  push(bytes: Uint8Array): Array<SseEvent> {
+    const text = this.text.decode(bytes, { stream: true })
+    if (text.length > 0) this.feed(text)
+    return this.drain()
+  }
+
+  /** Feeds already-decoded text; returns the events it completed. */
+  pushText(text: string): Array<SseEvent> {
+    if (text.length > 0) this.feed(text)
+    return this.drain()
+  }
+
+  /**
+   * Ends the stream. An event whose lines all arrived but whose closing blank
+   * line did not is still dispatched; a line cut in the middle is dropped.
+   */
+  end(): Array<SseEvent> {
+    const rest = this.text.decode()
+    if (rest.length > 0) this.feed(rest)
+    if (this.lineComplete) this.parser.feed("\n")
+    return this.drain()
+  }
+
+  /** Set when the decoder gave up (a line or event larger than the buffer limit). */
+  get error(): string | undefined {
+    return this.failure
+  }
+
+  private feed(text: string): void {
+    const last = text.charCodeAt(text.length - 1)
+    this.lineComplete = last === 10 || last === 13
+    this.parser.feed(text)
+  }
+
+  private drain(): Array<SseEvent> {
+    if (this.pending.length === 0) return EMPTY
+    const events = this.pending
+    this.pending = []
+    return events
+  }
+}
+
+const EMPTY: Array<SseEvent> = []
+
+/** Decodes an SSE byte stream into its events. */
+export const decodeStream = <E, R>(bytes: Stream.Stream<Uint8Array, E, R>): Stream.Stream<SseEvent, E, R> =>
+  Stream.suspend(() => {
+    const decoder = new SseDecoder()
+    return bytes.pipe(
+      Stream.mapChunks((batch) => {
+        if (batch.length === 1) return Chunk.unsafeFromArray(decoder.push(Chunk.unsafeGet(batch, 0)))
+        const out: Array<SseEvent> = []
+        for (const b of batch) out.push(...decoder.push(b))
+        return Chunk.unsafeFromArray(out)
+      }),
+      Stream.concat(Stream.suspend(() => Stream.fromIterable(decoder.end())))
+    )
+  })
+
+/** Collects a whole SSE body's events (for tests and small bodies). */
+export const decodeAll = (body: Uint8Array | string): Array<SseEvent> => {
+  const decoder = new SseDecoder()
+  const events = typeof body === "string" ? decoder.pushText(body) : decoder.push(body)
+  return [...events, ...decoder.end()]
+}
+
+/** Runs a byte stream through the decoder and collects its events. */
+export const collectEvents = <E, R>(bytes: Stream.Stream<Uint8Array, E, R>): Effect.Effect<Array<SseEvent>, E, R> =>
+  Stream.runCollect(decodeStream(bytes)).pipe(Effect.map(Chunk.toArray))
