@@ -180,3 +180,50 @@ export const collectCompletion = <E, R>(
         for (const chunk of batch) aggregator.push(chunk)
       })).pipe(Effect.map(() => aggregator.result()))
   })
+
+/**
+ * The chunks a streamed answer would have had for a whole completion: per
+ * choice a role-and-content chunk (with tool calls) and a finish chunk, then
+ * a usage chunk when `includeUsage`. For upstreams that answer a streaming
+ * request with a plain JSON completion.
+ */
+export const completionToChunks = (
+  completion: ChatCompletion,
+  options: { readonly includeUsage?: boolean } = {}
+): Array<ChatCompletionChunk> => {
+  const base = {
+    id: completion.id,
+    object: "chat.completion.chunk" as const,
+    created: completion.created,
+    model: completion.model,
+    ...(completion.system_fingerprint != null ? { system_fingerprint: completion.system_fingerprint } : {}),
+    ...(completion.service_tier != null ? { service_tier: completion.service_tier } : {})
+  }
+  const chunks: Array<ChatCompletionChunk> = []
+  for (const choice of completion.choices) {
+    const message = choice.message
+    const toolCalls = message.tool_calls?.flatMap((call, index) =>
+      call.type === "function"
+        ? [{ index, id: call.id, type: "function" as const, function: { name: call.function.name, arguments: call.function.arguments } }]
+        : []
+    )
+    chunks.push({
+      ...base,
+      choices: [{
+        index: choice.index,
+        delta: {
+          role: "assistant",
+          content: message.content ?? null,
+          ...(message.refusal != null ? { refusal: message.refusal } : {}),
+          ...(toolCalls !== undefined && toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
+          ...(message.function_call != null ? { function_call: message.function_call } : {})
+        },
+        logprobs: choice.logprobs ?? null,
+        finish_reason: null
+      }]
+    })
+    chunks.push({ ...base, choices: [{ index: choice.index, delta: {}, logprobs: null, finish_reason: choice.finish_reason }] })
+  }
+  if (options.includeUsage && completion.usage != null) chunks.push({ ...base, choices: [], usage: completion.usage })
+  return chunks
+}

@@ -185,7 +185,10 @@ const describeRefinement = (ast: SchemaAST.Refinement, input: unknown, fallback:
 const isShallow = (issue: ParseResult.ParseIssue): boolean =>
   issue._tag === "Type" ||
   (issue._tag === "Refinement" && issue.kind === "From" && isShallow(issue.issue)) ||
-  (issue._tag === "Transformation" && issue.kind === "Encoded" && isShallow(issue.issue))
+  (issue._tag === "Transformation" && issue.kind === "Encoded" && isShallow(issue.issue)) ||
+  // A nested union (`Literal("none", "auto")` inside a union with structs) whose members all failed shallowly.
+  (issue._tag === "Composite" && SchemaAST.isUnion(issue.ast) &&
+    (Array.isArray(issue.issues) ? issue.issues : [issue.issues as ParseResult.ParseIssue]).every(isShallow))
 
 const walk = (issue: ParseResult.ParseIssue, loc: Loc, out: Array<Item>): void => {
   switch (issue._tag) {

@@ -1,0 +1,227 @@
+import {
+  addUsage,
+  type ChatCompletion,
+  type ChatCompletionChunk,
+  type ChatCompletionRequest,
+  type CompletionUsage,
+  type GatewayError,
+  UpstreamBadResponse,
+  UpstreamTimeout
+} from "@switchyard/core"
+import { Chunk, Context, Effect, Exit, Layer, Option, Scope, Stream } from "effect"
+import type { ModelInfo, ProviderCall } from "./Provider.js"
+import { ProviderRegistry, type Route } from "./ProviderRegistry.js"
+import type { RequestContext } from "./RequestContext.js"
+import { makePolicy, type ResiliencePolicy, retrySchedule } from "./ResiliencePolicy.js"
+
+/** Options of the service. */
+export interface ChatCompletionsOptions {
+  /** Retry and timeout policy; missing values take the defaults. */
+  readonly policy?: Partial<ResiliencePolicy> | undefined
+}
+
+/**
+ * Chat completions over every configured vendor: routes `vendor/model` to its
+ * provider, retries what can be retried, and applies the timeouts. Streams
+ * are retried transparently until their first chunk; after that a failure
+ * ends the stream with a typed error.
+ */
+export class ChatCompletions extends Context.Tag("@switchyard/service/ChatCompletions")<ChatCompletions, {
+  /** A whole completion. */
+  readonly create: (request: ChatCompletionRequest, context: RequestContext) => Effect.Effect<ChatCompletion, GatewayError>
+  /**
+   * A streamed completion. A failure before the first chunk (after retries)
+   * fails the stream before it emits anything, so a server can still answer
+   * with a proper status.
+   */
+  readonly stream: (
+    request: ChatCompletionRequest,
+    context: RequestContext
+  ) => Stream.Stream<ChatCompletionChunk, GatewayError>
+  /** The models every configured vendor knows. */
+  readonly models: Effect.Effect<ReadonlyArray<ModelInfo>>
+  /** The configured vendors. */
+  readonly vendors: ReadonlyArray<string>
+  /** The policy in force. */
+  readonly policy: ResiliencePolicy
+}>() {
+  /** The service over the `ProviderRegistry` in context. */
+  static readonly layer = (
+    options: ChatCompletionsOptions = {}
+  ): Layer.Layer<ChatCompletions, never, ProviderRegistry> => Layer.effect(ChatCompletions, makeChatCompletions(options))
+
+  /** Builds the service over the `ProviderRegistry` in context. */
+  static readonly make = (options: ChatCompletionsOptions = {}) => makeChatCompletions(options)
+}
+
+type Pull = Effect.Effect<Chunk.Chunk<ChatCompletionChunk>, Option.Option<GatewayError>>
+
+interface Opened {
+  readonly first: Chunk.Chunk<ChatCompletionChunk>
+  readonly pull: Pull
+  readonly scope: Scope.CloseableScope
+}
+
+const makeChatCompletions = (options: ChatCompletionsOptions = {}) =>
+  Effect.gen(function*() {
+    const registry = yield* ProviderRegistry
+    const policy = makePolicy(options.policy)
+    const schedule = retrySchedule(policy)
+
+    const totalTimeout = (vendor: string) => () => new UpstreamTimeout({ vendor, phase: "total", timeoutMs: policy.totalTimeoutMs })
+
+    const createOnce = (route: Route, call: ProviderCall): Effect.Effect<ChatCompletion, GatewayError> =>
+      route.provider.create(call).pipe(
+        Effect.timeoutFail({ duration: policy.totalTimeoutMs, onTimeout: totalTimeout(call.vendor) }),
+        Effect.retry(schedule)
+      )
+
+    /** Opens one attempt: the upstream stream up to its first non-empty batch of chunks. */
+    const openAttempt = (route: Route, call: ProviderCall): Effect.Effect<Opened, GatewayError> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.gen(function*() {
+          const scope = yield* Scope.make()
+          const exit = yield* restore(
+            Effect.gen(function*() {
+              const pull: Pull = yield* Scope.extend(Stream.toPull(route.provider.stream(call)), scope)
+              let first = Chunk.empty<ChatCompletionChunk>()
+              while (Chunk.isEmpty(first)) {
+                first = yield* Effect.catchAll(pull, (error) =>
+                  Option.isSome(error)
+                    ? Effect.fail(error.value)
+                    : Effect.fail(
+                      new UpstreamBadResponse({
+                        vendor: call.vendor,
+                        message: `Upstream \`${call.vendor}\` ended the stream without sending a chunk`
+                      })
+                    ))
+              }
+              return { first, pull }
+            }).pipe(
+              Effect.timeoutFail({
+                duration: Math.min(policy.firstChunkTimeoutMs, policy.totalTimeoutMs),
+                onTimeout: () =>
+                  new UpstreamTimeout({
+                    vendor: call.vendor,
+                    phase: policy.firstChunkTimeoutMs <= policy.totalTimeoutMs ? "first_byte" : "total",
+                    timeoutMs: Math.min(policy.firstChunkTimeoutMs, policy.totalTimeoutMs)
+                  })
+              })
+            )
+          ).pipe(Effect.exit)
+          if (Exit.isFailure(exit)) {
+            yield* Scope.close(scope, exit)
+            return yield* Effect.failCause(exit.cause)
+          }
+          return { ...exit.value, scope }
+        })
+      )
+
+    const streamOnce = (route: Route, call: ProviderCall): Stream.Stream<ChatCompletionChunk, GatewayError> =>
+      Stream.unwrapScoped(
+        Effect.gen(function*() {
+          const clock = yield* Effect.clock
+          const deadline = clock.unsafeCurrentTimeMillis() + policy.totalTimeoutMs
+          const opened = yield* Effect.retry(openAttempt(route, call), schedule)
+          yield* Effect.addFinalizer((exit) => Scope.close(opened.scope, exit))
+          // One timer per pull covers both the idle and the total deadline.
+          const rest = Effect.suspend(() => {
+            const remaining = deadline - clock.unsafeCurrentTimeMillis()
+            const idle = policy.idleTimeoutMs <= remaining
+            return Effect.timeoutFail(opened.pull, {
+              duration: Math.max(0, idle ? policy.idleTimeoutMs : remaining),
+              onTimeout: () =>
+                Option.some(
+                  new UpstreamTimeout({
+                    vendor: call.vendor,
+                    phase: idle ? "idle" : "total",
+                    timeoutMs: idle ? policy.idleTimeoutMs : policy.totalTimeoutMs
+                  })
+                )
+            })
+          })
+          return Stream.concat(Stream.fromChunk(opened.first), Stream.repeatEffectChunkOption(rest))
+        })
+      )
+
+    const callFor = (route: Route, request: ChatCompletionRequest, context: RequestContext): ProviderCall => ({
+      request,
+      vendor: route.vendor,
+      model: route.model,
+      context
+    })
+
+    const create = (request: ChatCompletionRequest, context: RequestContext) =>
+      Effect.flatMap(registry.resolve(request.model), (route) => {
+        const n = request.n ?? 1
+        if (n <= 1 || route.provider.supportsN) return createOnce(route, callFor(route, request, context))
+        return fanOutCreate(n, (index) => createOnce(route, callFor(route, { ...request, n: 1 }, withIndex(context, index))))
+      })
+
+    const stream = (request: ChatCompletionRequest, context: RequestContext) =>
+      Stream.unwrap(
+        Effect.map(registry.resolve(request.model), (route) => {
+          const n = request.n ?? 1
+          if (n <= 1 || route.provider.supportsN) return streamOnce(route, callFor(route, request, context))
+          return fanOutStream(n, (index) => streamOnce(route, callFor(route, { ...request, n: 1 }, withIndex(context, index))))
+        })
+      )
+
+    return { create, stream, models: registry.models, vendors: registry.vendors, policy }
+  })
+
+const withIndex = (context: RequestContext, index: number): RequestContext =>
+  index === 0 ? context : { ...context, requestId: `${context.requestId}-${index}` }
+
+/** `n` concurrent single-choice calls merged into one completion: choices 0..n-1, usage summed. */
+export const fanOutCreate = <E>(
+  n: number,
+  call: (index: number) => Effect.Effect<ChatCompletion, E>
+): Effect.Effect<ChatCompletion, E> =>
+  Effect.all(Array.from({ length: n }, (_, index) => call(index)), { concurrency: n }).pipe(
+    Effect.map((completions) => {
+      const first = completions[0]!
+      let usage: CompletionUsage | undefined
+      for (const completion of completions) {
+        if (completion.usage != null) usage = usage === undefined ? completion.usage : addUsage(usage, completion.usage)
+      }
+      const { usage: _, ...rest } = first
+      return {
+        ...rest,
+        choices: completions.map((completion, index) => ({ ...completion.choices[0]!, index })),
+        ...(usage !== undefined ? { usage } : {})
+      }
+    })
+  )
+
+/**
+ * `n` concurrent single-choice streams merged into one: chunks interleave as
+ * they arrive, each choice renumbered to its stream's index, under one id;
+ * the usage chunks are summed into one at the end.
+ */
+export const fanOutStream = <E>(
+  n: number,
+  stream: (index: number) => Stream.Stream<ChatCompletionChunk, E>
+): Stream.Stream<ChatCompletionChunk, E> =>
+  Stream.suspend(() => {
+    let id: string | undefined
+    let usage: CompletionUsage | undefined
+    let last: ChatCompletionChunk | undefined
+    const streams = Array.from({ length: n }, (_, index) =>
+      stream(index).pipe(
+        Stream.filterMap((chunk) => {
+          id ??= chunk.id
+          last = chunk
+          if (chunk.usage != null) usage = usage === undefined ? chunk.usage : addUsage(usage, chunk.usage)
+          if (chunk.choices.length === 0) return Option.none()
+          const { usage: _, ...rest } = chunk
+          return Option.some({ ...rest, id: id!, choices: chunk.choices.map((choice) => ({ ...choice, index })) })
+        })
+      ))
+    const usageChunk = Stream.suspend(() => {
+      if (usage === undefined || last === undefined) return Stream.empty
+      const { usage: _, ...rest } = last
+      return Stream.succeed<ChatCompletionChunk>({ ...rest, id: id!, choices: [], usage })
+    })
+    return Stream.concat(Stream.mergeAll(streams, { concurrency: n }), usageChunk)
+  })

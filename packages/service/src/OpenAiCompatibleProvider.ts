@@ -1,0 +1,182 @@
+import {
+  ChatCompletion,
+  type ChatCompletionChunk,
+  completionToChunks,
+  type GatewayError,
+  UpstreamBadResponse
+} from "@switchyard/core"
+import { Clock, Effect, Either, Redacted, Schema, Stream } from "effect"
+import { decodeChunkStream } from "./ChunkStream.js"
+import type { ModelInfo, Provider, ProviderCall } from "./Provider.js"
+import { fromUpstreamStatus } from "./UpstreamErrors.js"
+import { describeBody, UpstreamHttp, type UpstreamResponse } from "./UpstreamHttp.js"
+
+/** One OpenAI-compatible vendor: where it is, its key, extra headers. */
+export interface OpenAiCompatibleVendor {
+  readonly name: string
+  readonly baseUrl: string
+  readonly apiKey?: Redacted.Redacted<string> | undefined
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  /** Whether a caller's own key (`x-openai-api-key`) replaces the configured one. */
+  readonly acceptsCallerKey?: boolean | undefined
+  /** Models to list when the upstream's `/models` is not asked. */
+  readonly models?: ReadonlyArray<string> | undefined
+}
+
+const decodeCompletion = Schema.decodeUnknownEither(ChatCompletion)
+
+/**
+ * The body sent upstream: the caller's request unchanged (unknown fields
+ * included) except the model, without its vendor prefix, and `stream`. Top
+ * level `null`s, which mean "absent", are left out.
+ */
+export const upstreamBody = (call: ProviderCall, stream: boolean): string => {
+  const body: Record<string, unknown> = {}
+  const request = call.request as unknown as Record<string, unknown>
+  for (const key in request) {
+    const value = request[key]
+    if (value !== null && value !== undefined) body[key] = value
+  }
+  body.model = call.model
+  if (stream) {
+    body.stream = true
+  } else {
+    delete body.stream
+    delete body.stream_options
+  }
+  return JSON.stringify(body)
+}
+
+const trimSlash = (url: string) => url.endsWith("/") ? url.slice(0, -1) : url
+
+/** Reads a non-2xx answer and turns it into the typed error. */
+export const failFromStatus = (http: UpstreamHttp["Type"], response: UpstreamResponse) =>
+  Effect.flatMap(
+    Effect.zip(http.text(response), Clock.currentTimeMillis),
+    ([body, nowMs]) =>
+      Effect.fail(fromUpstreamStatus({
+        vendor: response.vendor,
+        status: response.status,
+        header: response.header,
+        body,
+        nowMs
+      }))
+  )
+
+/** Parses a JSON completion body; anything else is a bad response with an excerpt. */
+export const parseCompletion = (vendor: string, response: UpstreamResponse, text: string) => {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    return Either.left(
+      new UpstreamBadResponse({
+        vendor,
+        message: `Upstream \`${vendor}\` sent a body that is not JSON (${describeBody(response.contentType, text)})`,
+        upstreamStatus: response.status
+      })
+    )
+  }
+  return Either.mapLeft(decodeCompletion(json), () =>
+    new UpstreamBadResponse({
+      vendor,
+      message: `Upstream \`${vendor}\` sent JSON that is not a chat.completion (${describeBody(response.contentType, text)})`,
+      upstreamStatus: response.status
+    }))
+}
+
+/** A provider for one OpenAI-compatible vendor. */
+export const make = (vendor: OpenAiCompatibleVendor) =>
+  Effect.gen(function*() {
+    const http = yield* UpstreamHttp
+    const url = `${trimSlash(vendor.baseUrl)}/chat/completions`
+    const baseHeaders: Record<string, string> = { "content-type": "application/json", ...vendor.headers }
+
+    const headersFor = (call: ProviderCall, accept: string): Record<string, string> => {
+      const key = (vendor.acceptsCallerKey ? call.context.providerKey : undefined) ?? vendor.apiKey
+      const headers: Record<string, string> = { ...baseHeaders, accept }
+      if (key !== undefined) headers.authorization = `Bearer ${Redacted.value(key)}`
+      return headers
+    }
+
+    const create = (call: ProviderCall): Effect.Effect<ChatCompletion, GatewayError> =>
+      Effect.scoped(
+        Effect.gen(function*() {
+          const response = yield* http.request({
+            vendor: call.vendor,
+            url,
+            headers: headersFor(call, "application/json"),
+            body: upstreamBody(call, false)
+          })
+          if (response.status < 200 || response.status >= 300) return yield* failFromStatus(http, response)
+          const text = yield* http.text(response)
+          return yield* parseCompletion(call.vendor, response, text)
+        })
+      )
+
+    const stream = (call: ProviderCall): Stream.Stream<ChatCompletionChunk, GatewayError> =>
+      Stream.unwrapScoped(
+        Effect.gen(function*() {
+          const response = yield* http.request({
+            vendor: call.vendor,
+            url,
+            headers: headersFor(call, "text/event-stream"),
+            body: upstreamBody(call, true)
+          })
+          if (response.status < 200 || response.status >= 300) return yield* failFromStatus(http, response)
+          if (response.contentType.includes("text/event-stream")) {
+            return decodeChunkStream(call.vendor)(http.bytes(response))
+          }
+          // Some servers ignore `stream: true` and answer with one JSON completion.
+          const text = yield* http.text(response)
+          const completion = yield* parseCompletion(call.vendor, response, text)
+          return Stream.fromIterable(
+            completionToChunks(completion, { includeUsage: call.request.stream_options?.include_usage === true })
+          )
+        })
+      )
+
+    const models: Effect.Effect<ReadonlyArray<ModelInfo>, GatewayError> = Effect.succeed(
+      (vendor.models ?? []).map((id) => ({ id, vendor: vendor.name }))
+    )
+
+    return { family: "openai-compatible", supportsN: true, create, stream, models } satisfies Provider
+  })
+
+/** Asks a vendor's `/models` endpoint which models it serves (for `switchyard models`). */
+export const listUpstreamModels = (vendor: OpenAiCompatibleVendor, callerKey?: Redacted.Redacted<string>) =>
+  Effect.gen(function*() {
+    const http = yield* UpstreamHttp
+    return yield* Effect.scoped(
+      Effect.gen(function*() {
+        const key = callerKey ?? vendor.apiKey
+        const response = yield* http.request({
+          vendor: vendor.name,
+          url: `${trimSlash(vendor.baseUrl)}/models`,
+          method: "GET",
+          headers: {
+            accept: "application/json",
+            ...vendor.headers,
+            ...(key !== undefined ? { authorization: `Bearer ${Redacted.value(key)}` } : {})
+          },
+          headersTimeoutMs: 5_000,
+          bodyTimeoutMs: 5_000
+        })
+        if (response.status < 200 || response.status >= 300) return yield* failFromStatus(http, response)
+        const text = yield* http.text(response)
+        const json = yield* Effect.try({
+          try: () => JSON.parse(text) as { data?: Array<{ id?: unknown; owned_by?: unknown }> },
+          catch: () =>
+            new UpstreamBadResponse({
+              vendor: vendor.name,
+              message: `Upstream \`${vendor.name}\` sent a model list that is not JSON`
+            })
+        })
+        return (json.data ?? []).flatMap((m): Array<ModelInfo> =>
+          typeof m.id === "string"
+            ? [{ id: m.id, vendor: vendor.name, ownedBy: typeof m.owned_by === "string" ? m.owned_by : undefined }]
+            : []
+        )
+      })
+    )
+  })

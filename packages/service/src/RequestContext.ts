@@ -1,0 +1,26 @@
+import type { Redacted } from "effect"
+
+/** What a call carries besides its body: who asks, for whom, and with which key. */
+export interface RequestContext {
+  /** The request id, for logs and the `x-request-id` header. */
+  readonly requestId: string
+  /** The account the call acts for (`x-selected-account-id`). */
+  readonly accountId?: string | undefined
+  /** A provider key supplied by the caller (`x-openai-api-key`), used instead of the configured one. */
+  readonly providerKey?: Redacted.Redacted<string> | undefined
+}
+
+let counter = 0
+
+/** A fresh, unique request id: `req_` + time + counter, cheap enough for every request. */
+export const newRequestId = (): string =>
+  `req_${Date.now().toString(36)}${(counter++ & 0xffffff).toString(36).padStart(5, "0")}${
+    Math.floor(Math.random() * 0xffffff).toString(36)
+  }`
+
+/** A context with a fresh request id. */
+export const makeContext = (options: Partial<RequestContext> = {}): RequestContext => ({
+  requestId: options.requestId ?? newRequestId(),
+  ...(options.accountId !== undefined ? { accountId: options.accountId } : {}),
+  ...(options.providerKey !== undefined ? { providerKey: options.providerKey } : {})
+})

@@ -1,0 +1,136 @@
+import {
+  type GatewayError,
+  UpstreamBadResponse,
+  UpstreamOverloaded,
+  UpstreamRateLimited,
+  UpstreamRejected,
+  UpstreamTimeout,
+  UpstreamUnavailable
+} from "@switchyard/core"
+import { parseRetryAfter } from "./ResiliencePolicy.js"
+
+const EXCERPT = 200
+
+/** The first characters of a body, on one line, for error messages. */
+export const excerpt = (text: string): string => {
+  const flat = text.replace(/\s+/g, " ").trim()
+  return flat.length > EXCERPT ? `${flat.slice(0, EXCERPT)}…` : flat
+}
+
+const asString = (u: unknown): string | undefined => typeof u === "string" && u.length > 0 ? u : undefined
+
+interface UpstreamErrorBody {
+  readonly message?: string | undefined
+  readonly type?: string | undefined
+  readonly code?: string | undefined
+  readonly param?: string | undefined
+}
+
+/**
+ * Reads the error envelope of any vendor: OpenAI's `{"error":{message,type,code,param}}`,
+ * Anthropic's `{"type":"error","error":{type,message}}`, Gemini's
+ * `{"error":{code,message,status}}`, FastAPI's `{"detail":...}`, or `{"message"}`.
+ */
+export const readErrorBody = (text: string): UpstreamErrorBody | undefined => {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  if (Array.isArray(json)) json = json[0]
+  if (typeof json !== "object" || json === null) return undefined
+  const root = json as Record<string, unknown>
+  const error = typeof root.error === "object" && root.error !== null ? root.error as Record<string, unknown> : undefined
+  if (error !== undefined) {
+    return {
+      message: asString(error.message),
+      type: asString(error.type) ?? asString(error.status),
+      code: asString(error.code) ?? (typeof error.code === "number" ? String(error.code) : undefined),
+      param: asString(error.param)
+    }
+  }
+  if (typeof root.error === "string") return { message: root.error }
+  if (root.detail !== undefined) {
+    return { message: typeof root.detail === "string" ? root.detail : JSON.stringify(root.detail) }
+  }
+  return { message: asString(root.message) }
+}
+
+/**
+ * The typed error for a non-2xx upstream answer: 429 → rate limited (with its
+ * retry-after), 529 or an `overloaded_error` → overloaded, 500/502/503 →
+ * unavailable, 504 → timeout, other statuses → rejected with the upstream's
+ * status and message.
+ */
+export const fromUpstreamStatus = (options: {
+  readonly vendor: string
+  readonly status: number
+  readonly header: (name: string) => string | undefined
+  readonly body: string
+  readonly nowMs: number
+}): GatewayError => {
+  const { body, header, status, vendor } = options
+  const parsed = readErrorBody(body)
+  const message = parsed?.message ?? (body.trim().length > 0
+    ? `Upstream \`${vendor}\` answered ${status}: ${excerpt(body)}`
+    : `Upstream \`${vendor}\` answered ${status} with an empty body`)
+  const retryAfterMs = parseRetryAfter(header, options.nowMs)
+  const withRetryAfter = retryAfterMs !== undefined ? { retryAfterMs } : {}
+  if (status === 429) return new UpstreamRateLimited({ vendor, message, ...withRetryAfter })
+  if (status === 529 || parsed?.type === "overloaded_error") {
+    return new UpstreamOverloaded({ vendor, message, ...withRetryAfter })
+  }
+  if (status === 500 || status === 502 || status === 503) {
+    return new UpstreamUnavailable({ vendor, message, upstreamStatus: status })
+  }
+  if (status === 504) return new UpstreamTimeout({ vendor, phase: "upstream" })
+  if (status >= 200 && status < 300) {
+    return new UpstreamBadResponse({ vendor, message, excerpt: excerpt(body), upstreamStatus: status })
+  }
+  return new UpstreamRejected({
+    vendor,
+    upstreamStatus: status,
+    message,
+    ...(parsed?.type !== undefined ? { type: parsed.type } : {}),
+    ...(parsed?.code !== undefined ? { code: parsed.code } : {}),
+    ...(parsed?.param !== undefined ? { param: parsed.param } : {})
+  })
+}
+
+/** The typed error for an in-band error event of a stream (`data: {"error":{...}}`). */
+export const fromStreamError = (vendor: string, error: unknown): GatewayError => {
+  const body = typeof error === "object" && error !== null ? error as Record<string, unknown> : {}
+  const message = asString(body.message) ?? `Upstream \`${vendor}\` reported an error mid-stream`
+  const type = asString(body.type) ?? asString(body.status)
+  const code = typeof body.code === "number" ? body.code : undefined
+  if (type === "rate_limit_error" || type === "RESOURCE_EXHAUSTED" || code === 429) {
+    return new UpstreamRateLimited({ vendor, message })
+  }
+  if (type === "overloaded_error" || code === 529) return new UpstreamOverloaded({ vendor, message })
+  if (type === "invalid_request_error" || type === "INVALID_ARGUMENT" || code === 400) {
+    return new UpstreamRejected({ vendor, upstreamStatus: 400, message, ...(type ? { type } : {}) })
+  }
+  return new UpstreamUnavailable({ vendor, message })
+}
+
+/** The typed error for a failure of the HTTP exchange itself (connect, reset, timeouts). */
+export const fromTransportError = (vendor: string, error: unknown): GatewayError => {
+  const code = typeof error === "object" && error !== null ? (error as { code?: unknown }).code : undefined
+  const message = error instanceof Error ? error.message : String(error)
+  switch (code) {
+    case "UND_ERR_HEADERS_TIMEOUT":
+      return new UpstreamTimeout({ vendor, phase: "first_byte" })
+    case "UND_ERR_BODY_TIMEOUT":
+      return new UpstreamTimeout({ vendor, phase: "idle" })
+    case "UND_ERR_CONNECT_TIMEOUT":
+      return new UpstreamUnavailable({ vendor, message: `Could not connect to upstream \`${vendor}\`: connect timeout` })
+    case "ECONNREFUSED":
+      return new UpstreamUnavailable({ vendor, message: `Could not connect to upstream \`${vendor}\`: connection refused` })
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return new UpstreamUnavailable({ vendor, message: `Could not resolve upstream \`${vendor}\`'s host` })
+    default:
+      return new UpstreamUnavailable({ vendor, message: `Connection to upstream \`${vendor}\` failed: ${message}` })
+  }
+}

@@ -1,0 +1,1 @@
+export * as FakeUpstream from "./FakeUpstream.js"
