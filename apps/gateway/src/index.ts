@@ -1,1 +1,6 @@
-export {}
+export * as Auth from "./Auth.js"
+export * as Chat from "./Chat.js"
+export * as Cli from "./Cli.js"
+export * as GatewayConfig from "./GatewayConfig.js"
+export * from "./RequestLog.js"
+export * as Server from "./Server.js"

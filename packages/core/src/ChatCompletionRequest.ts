@@ -14,15 +14,19 @@ import {
   ToolChoice
 } from "./Tool.js"
 
-const maxProperties = (n: number) =>
-  Schema.filter((record: Readonly<Record<string, unknown>>) => Object.keys(record).length <= n, {
+type StringRecordSchema = Schema.Schema<{ readonly [x: string]: string }, { readonly [x: string]: string }>
+
+/** At most `n` keys in a dictionary. */
+const maxProperties = (n: number) => <S extends StringRecordSchema>(self: S) =>
+  self.pipe(Schema.filter((record) => Object.keys(record).length <= n, {
     jsonSchema: { maxProperties: n },
     description: `an object with at most ${n} properties`
-  })
+  }))
 
-const maxKeyLength = (n: number) =>
-  Schema.filter(
-    (record: Readonly<Record<string, unknown>>) => {
+/** Dictionary keys of at most `n` characters, each failure reported at `[key, "[key]"]`. */
+const maxKeyLength = (n: number) => <S extends StringRecordSchema>(self: S) =>
+  self.pipe(Schema.filter(
+    (record) => {
       const issues: Array<Schema.FilterIssue> = []
       for (const key of Object.keys(record)) {
         if (key.length > n) issues.push({ path: [key, "[key]"], message: `String should have at most ${n} characters` })
@@ -33,7 +37,7 @@ const maxKeyLength = (n: number) =>
       description: `keys of at most ${n} characters`,
       [PydanticError]: { type: "string_too_long", ctx: { max_length: n } }
     }
-  )
+  ))
 
 /** Developer-defined tags: at most 16 pairs, keys up to 64 characters, values up to 512. */
 export const Metadata = Schema.Record({

@@ -236,7 +236,8 @@ export const describeError = (error: GatewayError): ErrorDescription => {
   switch (error._tag) {
     case "RequestValidationError": {
       const first = error.detail[0]
-      return describeStatus(422, "invalid_request_error", "validation_error", first ? first.loc.slice(1).join(".") || null : null)
+      const param = first !== undefined && first.type !== "json_invalid" ? first.loc.slice(1).join(".") || null : null
+      return describeStatus(422, "invalid_request_error", "validation_error", param)
     }
     case "InvalidRequest":
       return describeStatus(400, "invalid_request_error", error.code ?? null, error.param ?? null)

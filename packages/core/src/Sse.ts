@@ -94,7 +94,8 @@ export class SseDecoder {
   end(): Array<SseEvent> {
     const rest = this.text.decode()
     if (rest.length > 0) this.feed(rest)
-    if (this.lineComplete) this.parser.feed("\n")
+    // Two newlines: the first completes a line that ended with a lone CR (the parser waits to see if LF follows).
+    if (this.lineComplete && this.failure === undefined) this.parser.feed("\n\n")
     return this.drain()
   }
 
@@ -104,6 +105,8 @@ export class SseDecoder {
   }
 
   private feed(text: string): void {
+    // The parser throws on every feed once it has given up; the decoder reports `error` and ignores the rest.
+    if (this.failure !== undefined) return
     const last = text.charCodeAt(text.length - 1)
     this.lineComplete = last === 10 || last === 13
     this.parser.feed(text)

@@ -290,6 +290,7 @@ export const jsonInvalid = (error: unknown, text: string): HTTPValidationError =
 export const summarize = (error: HTTPValidationError): string => {
   const first = error.detail[0]
   if (first === undefined) return "Invalid request"
+  if (first.type === "json_invalid") return `The request body is not valid JSON (${String(first.ctx?.error ?? "")}).`
   const where = first.loc.slice(1).join(".")
   const more = error.detail.length > 1 ? ` (and ${error.detail.length - 1} more problem${error.detail.length > 2 ? "s" : ""})` : ""
   return `${where ? `${where}: ` : ""}${first.msg}${more}`

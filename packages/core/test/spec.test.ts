@@ -34,17 +34,7 @@ import {
   ValidationError
 } from "../src/index.js"
 import { decodeRequest, detailOf, isValidRequest, jsonArbitrary, overTheWire } from "./support/json.js"
-import {
-  loadSpec,
-  nullableOverlay,
-  reachableComponents,
-  requestOverlay,
-  sharedSpecPath,
-  specPath,
-  SpecValidator
-} from "./support/spec.js"
-
-const spec = loadSpec()
+import { makeValidators, sharedSpecPath, specPath, type SpecValidator } from "./support/spec.js"
 
 /** Every component of the spec and the Schema of ours that stands for it. */
 const components: Readonly<Record<string, Schema.Schema.AnyNoContext>> = {
@@ -76,10 +66,13 @@ const components: Readonly<Record<string, Schema.Schema.AnyNoContext>> = {
   ChoiceDeltaToolCallFunction
 }
 
-const responseComponents = reachableComponents(spec, ["ChatCompletion", "ChatCompletionChunk"])
-const rawSpec = new SpecValidator(spec, "raw")
-const responseSpec = new SpecValidator(nullableOverlay(spec, responseComponents), "responses")
-const requestSpec = new SpecValidator(requestOverlay(spec), "requests")
+const {
+  raw: rawSpec,
+  requests: requestSpec,
+  responseComponents,
+  responses: responseSpec,
+  spec
+} = makeValidators()
 
 /** The validator a component is compared with: responses with the nullable overlay, requests with theirs. */
 const validatorFor = (component: string): SpecValidator =>

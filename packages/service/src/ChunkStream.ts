@@ -94,13 +94,6 @@ export class ChunkStreamParser {
 const emit = (chunks: Array<ChatCompletionChunk>) =>
   chunks.length === 0 ? Channel.void : Channel.write(Chunk.unsafeFromArray(chunks))
 
-/** Reads and ignores the rest of the input (after `[DONE]`, so the connection can be reused). */
-const drain: Channel.Channel<never, Chunk.Chunk<Uint8Array>, never, unknown, void, unknown> = Channel.readWithCause({
-  onInput: () => drain,
-  onFailure: () => Channel.void,
-  onDone: () => Channel.void
-})
-
 /** Decodes an OpenAI-style SSE byte stream into chat completion chunks. */
 export const decodeChunkStream = (vendor: string) =>
 <E, R>(bytes: Stream.Stream<Uint8Array, E, R>): Stream.Stream<ChatCompletionChunk, E | GatewayError, R> =>
@@ -122,7 +115,8 @@ export const decodeChunkStream = (vendor: string) =>
           const step = parser.push(bytes)
           chunks = chunks.length === 0 ? step.chunks : chunks.concat(step.chunks)
           if (step.error !== undefined) return finish({ ...step, chunks })
-          if (step.done) return Channel.zipRight(emit(chunks), drain)
+          // The stream ends at `[DONE]`, whether or not the upstream ends the body.
+          if (step.done) return emit(chunks)
         }
         return Channel.zipRight(emit(chunks), loop)
       },

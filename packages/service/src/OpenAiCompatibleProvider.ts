@@ -3,13 +3,15 @@ import {
   type ChatCompletionChunk,
   completionToChunks,
   type GatewayError,
+  Unauthenticated,
   UpstreamBadResponse
 } from "@switchyard/core"
 import { Clock, Effect, Either, Redacted, Schema, Stream } from "effect"
 import { decodeChunkStream } from "./ChunkStream.js"
 import type { ModelInfo, Provider, ProviderCall } from "./Provider.js"
-import { fromUpstreamStatus } from "./UpstreamErrors.js"
+import { excerpt, fromUpstreamStatus } from "./UpstreamErrors.js"
 import { describeBody, UpstreamHttp, type UpstreamResponse } from "./UpstreamHttp.js"
+import { envPrefix } from "./VendorPresets.js"
 
 /** One OpenAI-compatible vendor: where it is, its key, extra headers. */
 export interface OpenAiCompatibleVendor {
@@ -19,6 +21,8 @@ export interface OpenAiCompatibleVendor {
   readonly headers?: Readonly<Record<string, string>> | undefined
   /** Whether a caller's own key (`x-openai-api-key`) replaces the configured one. */
   readonly acceptsCallerKey?: boolean | undefined
+  /** Whether calls without a key fail at once (cloud services) rather than going out unauthenticated. */
+  readonly requiresKey?: boolean | undefined
   /** Models to list when the upstream's `/models` is not asked. */
   readonly models?: ReadonlyArray<string> | undefined
 }
@@ -73,6 +77,7 @@ export const parseCompletion = (vendor: string, response: UpstreamResponse, text
       new UpstreamBadResponse({
         vendor,
         message: `Upstream \`${vendor}\` sent a body that is not JSON (${describeBody(response.contentType, text)})`,
+        excerpt: excerpt(text),
         upstreamStatus: response.status
       })
     )
@@ -81,6 +86,7 @@ export const parseCompletion = (vendor: string, response: UpstreamResponse, text
     new UpstreamBadResponse({
       vendor,
       message: `Upstream \`${vendor}\` sent JSON that is not a chat.completion (${describeBody(response.contentType, text)})`,
+      excerpt: excerpt(text),
       upstreamStatus: response.status
     }))
 }
@@ -92,11 +98,18 @@ export const make = (vendor: OpenAiCompatibleVendor) =>
     const url = `${trimSlash(vendor.baseUrl)}/chat/completions`
     const baseHeaders: Record<string, string> = { "content-type": "application/json", ...vendor.headers }
 
-    const headersFor = (call: ProviderCall, accept: string): Record<string, string> => {
+    const keyEnv = `${envPrefix(vendor.name)}_API_KEY`
+    const missingKey = new Unauthenticated({
+      message: `No API key for \`${vendor.name}\`: set ${keyEnv} on the gateway` +
+        (vendor.acceptsCallerKey ? " or send your own in the x-openai-api-key header." : ".")
+    })
+
+    const headersFor = (call: ProviderCall, accept: string): Either.Either<Record<string, string>, GatewayError> => {
       const key = (vendor.acceptsCallerKey ? call.context.providerKey : undefined) ?? vendor.apiKey
+      if (key === undefined && vendor.requiresKey) return Either.left(missingKey)
       const headers: Record<string, string> = { ...baseHeaders, accept }
       if (key !== undefined) headers.authorization = `Bearer ${Redacted.value(key)}`
-      return headers
+      return Either.right(headers)
     }
 
     const create = (call: ProviderCall): Effect.Effect<ChatCompletion, GatewayError> =>
@@ -105,7 +118,7 @@ export const make = (vendor: OpenAiCompatibleVendor) =>
           const response = yield* http.request({
             vendor: call.vendor,
             url,
-            headers: headersFor(call, "application/json"),
+            headers: yield* headersFor(call, "application/json"),
             body: upstreamBody(call, false)
           })
           if (response.status < 200 || response.status >= 300) return yield* failFromStatus(http, response)
@@ -120,7 +133,7 @@ export const make = (vendor: OpenAiCompatibleVendor) =>
           const response = yield* http.request({
             vendor: call.vendor,
             url,
-            headers: headersFor(call, "text/event-stream"),
+            headers: yield* headersFor(call, "text/event-stream"),
             body: upstreamBody(call, true)
           })
           if (response.status < 200 || response.status >= 300) return yield* failFromStatus(http, response)

@@ -92,14 +92,21 @@ export const openAiCompatibleVendors = (config: ServiceConfig) =>
         apiKey: Option.getOrUndefined(apiKey),
         headers: options?.headers,
         acceptsCallerKey: name === "openai",
+        requiresKey: preset !== undefined && !preset.local && options?.base_url === undefined && Option.isNone(envBaseUrl),
         models: options?.models ?? preset?.models ?? []
       })
     }
     return vendors
   })
 
+/** Options of the ready layers. */
+export interface LayerOptions {
+  /** Load the echo vendor's tokenizer at start-up rather than on first use (servers want this). */
+  readonly preloadEcho?: boolean
+}
+
 /** Builds every provider a configuration asks for. */
-export const makeProviders = (config: ServiceConfig) =>
+export const makeProviders = (config: ServiceConfig, options: LayerOptions = {}) =>
   Effect.gen(function*() {
     const providers: Record<string, Provider> = {}
     for (const vendor of yield* openAiCompatibleVendors(config)) {
@@ -111,7 +118,8 @@ export const makeProviders = (config: ServiceConfig) =>
         ...(config.echo?.chunk_delay_ms !== undefined || delay !== undefined
           ? { chunkDelayMs: config.echo?.chunk_delay_ms ?? delay! }
           : {}),
-        ...(config.echo?.tokens_per_chunk !== undefined ? { tokensPerChunk: config.echo.tokens_per_chunk } : {})
+        ...(config.echo?.tokens_per_chunk !== undefined ? { tokensPerChunk: config.echo.tokens_per_chunk } : {}),
+        preload: options.preloadEcho === true
       })
     }
     return providers
@@ -129,10 +137,13 @@ const configError = (error: string | ConfigError.ConfigError) =>
  * The registry a configuration describes, with keys and base URLs from the
  * environment (`<VENDOR>_API_KEY`, `<VENDOR>_BASE_URL`).
  */
-export const registryLayer = (config: ServiceConfig = {}): Layer.Layer<ProviderRegistry, ServiceConfigError, UpstreamHttp> =>
+export const registryLayer = (
+  config: ServiceConfig = {},
+  options: LayerOptions = {}
+): Layer.Layer<ProviderRegistry, ServiceConfigError, UpstreamHttp> =>
   Layer.effect(
     ProviderRegistry,
-    makeProviders(config).pipe(
+    makeProviders(config, options).pipe(
       Effect.map((providers) => ProviderRegistry.make(providers, { aliases: config.aliases })),
       Effect.mapError(configError)
     )
@@ -143,10 +154,11 @@ export const registryLayer = (config: ServiceConfig = {}): Layer.Layer<ProviderR
  * define, the configured policy, and a shared connection pool.
  */
 export const layer = (
-  config: ServiceConfig = {}
+  config: ServiceConfig = {},
+  options: LayerOptions = {}
 ): Layer.Layer<ChatCompletions | ProviderRegistry, ServiceConfigError> =>
   ChatCompletions.layer({ policy: policyOf(config) }).pipe(
-    Layer.provideMerge(registryLayer(config)),
+    Layer.provideMerge(registryLayer(config, options)),
     Layer.provide(UpstreamHttp.Default)
   )
 

@@ -117,9 +117,19 @@ const makeUpstreamHttp = (options: UpstreamHttpOptions = {}) =>
             : fromTransportError(response.vendor, error)
       })
 
+    // Not the body's own async iterable: its `return()` waits for a pending
+    // `next()`, so closing the stream of a stalled upstream (interruption, a
+    // timeout) would hang. The response's finalizer ends the body instead.
     const bytes = (response: UpstreamResponse): Stream.Stream<Uint8Array, GatewayError> =>
-      Stream.fromAsyncIterable(response.body as AsyncIterable<Uint8Array>, (error) =>
-        fromTransportError(response.vendor, error))
+      Stream.fromAsyncIterable(
+        {
+          [Symbol.asyncIterator]: () => {
+            const iterator = (response.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]()
+            return { next: () => iterator.next() }
+          }
+        },
+        (error) => fromTransportError(response.vendor, error)
+      )
 
     return { request: requestScoped, text, bytes }
   })

@@ -129,3 +129,15 @@ export class SpecValidator {
     return { valid, errors: validate.errors ?? [] }
   }
 }
+
+/** The spec and its three validators: raw, responses with the nullable overlay, requests with theirs. */
+export const makeValidators = (spec: Spec = loadSpec()) => {
+  const responseComponents = reachableComponents(spec, ["ChatCompletion", "ChatCompletionChunk"])
+  return {
+    spec,
+    responseComponents,
+    raw: new SpecValidator(spec, "raw"),
+    responses: new SpecValidator(nullableOverlay(spec, responseComponents), "responses"),
+    requests: new SpecValidator(requestOverlay(spec), "requests")
+  }
+}

@@ -135,13 +135,28 @@ export interface SseOptions {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
-/** Answers with an SSE stream: each event is JSON-encoded unless it is already a string. */
+/** Drops the connection without answering: a reset before the first byte. */
+export const reset = (response: Http.ServerResponse): void => {
+  response.socket?.destroy()
+}
+
+/** Writes, resolving once the data has left for the socket (so a reset after it does not swallow it). */
+const write = (response: Http.ServerResponse, text: string): Promise<void> =>
+  new Promise((resolve) => {
+    response.write(text, () => resolve())
+  })
+
+/**
+ * Answers with an SSE stream: each event is JSON-encoded unless it is already
+ * a string. The headers are sent at once, as SSE servers do.
+ */
 export const sendSse = async (
   response: Http.ServerResponse,
   events: ReadonlyArray<unknown>,
   options: SseOptions = {}
 ): Promise<void> => {
   response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" })
+  response.flushHeaders()
   let sent = 0
   for (const event of events) {
     if (options.resetAfter !== undefined && sent >= options.resetAfter) {
@@ -151,7 +166,7 @@ export const sendSse = async (
     if (options.stallAfter !== undefined && sent >= options.stallAfter) return
     if (options.delayMs !== undefined && options.delayMs > 0 && sent > 0) await sleep(options.delayMs)
     if (response.destroyed) return
-    response.write(`data: ${typeof event === "string" ? event : JSON.stringify(event)}\n\n`)
+    await write(response, `data: ${typeof event === "string" ? event : JSON.stringify(event)}\n\n`)
     sent++
   }
   if (options.resetAfter !== undefined && sent >= options.resetAfter) {

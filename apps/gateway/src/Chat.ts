@@ -1,0 +1,162 @@
+import {
+  type ChatCompletion,
+  type ChatCompletionChunk,
+  ChatCompletionRequest,
+  type ChatCompletionRequestEncoded,
+  ChunkAggregator,
+  type GatewayError,
+  RequestValidationError,
+  fromParseIssue
+} from "@switchyard/core"
+import {
+  ChatCompletions,
+  makeContext,
+  OpenAiCompatibleProvider,
+  type ProviderCall,
+  ServiceConfig,
+  UpstreamHttp
+} from "@switchyard/service"
+import { Effect, Option, Redacted, Schema, Stream } from "effect"
+import * as Fs from "node:fs"
+import * as Readline from "node:readline/promises"
+import type { ConfigFile } from "./GatewayConfig.js"
+
+/** Where `switchyard chat` sends its requests. */
+export interface ChatBackend {
+  readonly stream: (request: ChatCompletionRequest) => Stream.Stream<ChatCompletionChunk, GatewayError>
+  readonly create: (request: ChatCompletionRequest) => Effect.Effect<ChatCompletion, GatewayError>
+}
+
+/** The service in this process: no server needed. */
+export const inProcessBackend = (config: ConfigFile) =>
+  Effect.gen(function*() {
+    const completions = yield* ChatCompletions
+    return {
+      stream: (request) => completions.stream(request, makeContext()),
+      create: (request) => completions.create(request, makeContext())
+    } satisfies ChatBackend
+  }).pipe(Effect.provide(ServiceConfig.layer(config)))
+
+/**
+ * The chat completions URL of a gateway or SGP deployment: a base ending in
+ * `/v5` or `/v1` gets `/chat/completions`, a bare origin gets `/v5/chat/completions`.
+ */
+export const completionsBase = (baseUrl: string): string => {
+  const trimmed = baseUrl.replace(/\/+$/, "")
+  if (trimmed.endsWith("/chat/completions")) return trimmed.slice(0, -"/chat/completions".length)
+  return /\/v\d+$/.test(trimmed) ? trimmed : `${trimmed}/v5`
+}
+
+/** A running gateway (or a hosted SGP deployment) over HTTP. */
+export const httpBackend = (options: {
+  readonly baseUrl: string
+  readonly apiKey: Option.Option<Redacted.Redacted<string>>
+  readonly account: Option.Option<string>
+}) =>
+  Effect.gen(function*() {
+    const provider = yield* OpenAiCompatibleProvider.make({
+      name: "gateway",
+      baseUrl: completionsBase(options.baseUrl),
+      apiKey: Option.getOrUndefined(options.apiKey),
+      headers: {
+        ...Option.match(options.apiKey, { onNone: () => ({}), onSome: (key) => ({ "x-api-key": Redacted.value(key) }) }),
+        ...Option.match(options.account, { onNone: () => ({}), onSome: (account) => ({ "x-selected-account-id": account }) })
+      }
+    })
+    const call = (request: ChatCompletionRequest): ProviderCall => ({
+      request,
+      vendor: "gateway",
+      model: request.model,
+      context: makeContext()
+    })
+    return {
+      stream: (request) => provider.stream(call(request)),
+      create: (request) => provider.create(call(request))
+    } satisfies ChatBackend
+  }).pipe(Effect.provide(UpstreamHttp.layer()))
+
+/** What `switchyard chat` was asked. */
+export interface ChatOptions {
+  readonly model: string
+  readonly system: Option.Option<string>
+  readonly temperature: Option.Option<number>
+  readonly maxTokens: Option.Option<number>
+  readonly json: boolean
+  readonly stream: boolean
+}
+
+type Message = ChatCompletionRequestEncoded["messages"][number]
+
+const decodeRequest = Schema.decodeUnknown(ChatCompletionRequest, { errors: "all" })
+
+/** Builds and validates the request for a conversation. */
+export const buildRequest = (options: ChatOptions, messages: ReadonlyArray<Message>) =>
+  decodeRequest({
+    model: options.model,
+    messages: [
+      ...Option.match(options.system, { onNone: () => [], onSome: (content) => [{ role: "system", content }] }),
+      ...messages
+    ],
+    ...Option.match(options.temperature, { onNone: () => ({}), onSome: (temperature) => ({ temperature }) }),
+    ...Option.match(options.maxTokens, { onNone: () => ({}), onSome: (max_tokens) => ({ max_tokens }) }),
+    ...(options.stream ? { stream: true } : {})
+  }).pipe(Effect.mapError((error) => new RequestValidationError(fromParseIssue(error.issue))))
+
+const write = (text: string) => Effect.sync(() => process.stdout.write(text))
+
+/** Sends one turn and prints the answer: tokens as they arrive, or the completion as JSON. */
+export const runTurn = (backend: ChatBackend, options: ChatOptions, messages: ReadonlyArray<Message>) =>
+  Effect.gen(function*() {
+    const request = yield* buildRequest(options, messages)
+    if (!options.stream) {
+      const completion = yield* backend.create(request)
+      yield* write(options.json ? `${JSON.stringify(completion, null, 2)}\n` : `${completion.choices[0]?.message.content ?? ""}\n`)
+      return completion
+    }
+    const aggregator = new ChunkAggregator()
+    yield* Stream.runForEach(backend.stream(request), (chunk) => {
+      aggregator.push(chunk)
+      if (options.json) return Effect.void
+      const text = chunk.choices.find((choice) => choice.index === 0)?.delta.content
+      return text ? write(text) : Effect.void
+    })
+    const completion = aggregator.result()
+    yield* write(options.json ? `${JSON.stringify(completion, null, 2)}\n` : "\n")
+    return completion
+  })
+
+/** Reads all of standard input, when it is piped or redirected (never from a terminal). */
+export const readPipedStdin: Effect.Effect<Option.Option<string>> = Effect.suspend(() => {
+  if (process.stdin.isTTY) return Effect.succeed(Option.none())
+  const stat = Fs.fstatSync(0)
+  if (!stat.isFIFO() && !stat.isFile() && !stat.isSocket()) return Effect.succeed(Option.none())
+  return Effect.promise(async () => {
+    const parts: Array<Buffer> = []
+    for await (const part of process.stdin) parts.push(part as Buffer)
+    const text = Buffer.concat(parts).toString("utf8").trim()
+    return text.length > 0 ? Option.some(text) : Option.none()
+  })
+})
+
+/** A multi-turn conversation on a terminal; `/exit` or Ctrl-D ends it. */
+export const interactive = (backend: ChatBackend, options: ChatOptions) =>
+  Effect.acquireUseRelease(
+    Effect.sync(() => Readline.createInterface({ input: process.stdin, output: process.stdout })),
+    (rl) =>
+      Effect.gen(function*() {
+        const history: Array<Message> = []
+        yield* write(`Chatting with ${options.model}. /exit or Ctrl-D to quit.\n`)
+        while (true) {
+          const line = yield* Effect.promise(() => rl.question("> ").catch(() => undefined))
+          if (line === undefined || line.trim() === "/exit") return
+          if (line.trim().length === 0) continue
+          history.push({ role: "user", content: line })
+          const completion = yield* runTurn(backend, { ...options, json: false }, history).pipe(
+            Effect.catchAll((error) => Effect.as(Effect.sync(() => process.stderr.write(`error: ${error.message}\n`)), undefined))
+          )
+          if (completion === undefined) history.pop()
+          else history.push({ role: "assistant", content: completion.choices[0]?.message.content ?? "" })
+        }
+      }),
+    (rl) => Effect.sync(() => rl.close())
+  )

@@ -1,0 +1,249 @@
+import {
+  ChatCompletionRequest,
+  type ChatCompletionChunk,
+  type CompletionUsage,
+  errorResponse,
+  type GatewayError,
+  InternalError,
+  jsonInvalid,
+  fromParseIssue,
+  RequestTooLarge,
+  RequestValidationError,
+  Sse,
+  UnsupportedMediaType
+} from "@switchyard/core"
+import { ChatCompletions, type RequestContext } from "@switchyard/service"
+import { Cause, Chunk, Effect, Either, Exit, Fiber, Option, Redacted, Runtime, Schema, Scope, Stream } from "effect"
+import type { IncomingMessage, ServerResponse } from "node:http"
+import { Gateway } from "./GatewayConfig.js"
+
+/** What a request left behind for the access log. */
+export interface Exchange {
+  readonly requestId: string
+  model?: string | undefined
+  account?: string | undefined
+  stream?: boolean | undefined
+  usage?: CompletionUsage | undefined
+  error?: string | undefined
+}
+
+const decodeRequest = Schema.decodeUnknownEither(ChatCompletionRequest, { errors: "all" })
+
+const isJsonContentType = (value: string | undefined): boolean =>
+  value === undefined || value.length === 0 || /^application\/([\w.+-]+\+)?json\b/i.test(value.trim())
+
+/** Writes an error in OpenAI's envelope (or the 422 body) with its status and headers. */
+export const sendError = (res: ServerResponse, exchange: Exchange, error: GatewayError): void => {
+  exchange.error ??= error.message
+  if (res.headersSent) return
+  const { body, headers, status } = errorResponse(error)
+  const text = JSON.stringify(body)
+  res.writeHead(status, {
+    ...headers,
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+    "x-request-id": exchange.requestId
+  })
+  res.end(text)
+}
+
+/** Writes a JSON body. */
+export const sendJson = (res: ServerResponse, exchange: Exchange, status: number, body: unknown): void => {
+  const text = JSON.stringify(body)
+  res.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+    "x-request-id": exchange.requestId
+  })
+  res.end(text)
+}
+
+const awaitDrain = (res: ServerResponse) =>
+  Effect.async<void>((resume) => {
+    const done = () => {
+      res.off("drain", done)
+      res.off("close", done)
+      resume(Effect.void)
+    }
+    res.on("drain", done)
+    res.on("close", done)
+    return Effect.sync(() => {
+      res.off("drain", done)
+      res.off("close", done)
+    })
+  })
+
+const SSE_HEADERS = {
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-cache",
+  "x-accel-buffering": "no"
+}
+
+/**
+ * The handler of `POST /v5/chat/completions` (and `/v1`), on plain node:http
+ * for speed: the body is read and validated without Effect, then one fiber
+ * per request calls the service. A client that goes away interrupts that
+ * fiber, which aborts the upstream call.
+ */
+export const makeCompletionRoute = Effect.gen(function*() {
+  const completions = yield* ChatCompletions
+  const config = yield* Gateway
+  const runtime = yield* Effect.runtime<never>()
+  const runFork = Runtime.runFork(runtime)
+  const limit = config.bodyLimitBytes
+
+  const respondCreate = (res: ServerResponse, exchange: Exchange, request: ChatCompletionRequest, context: RequestContext) =>
+    Effect.map(completions.create(request, context), (completion) => {
+      exchange.usage = completion.usage ?? undefined
+      sendJson(res, exchange, 200, completion)
+    })
+
+  const respondStream = (res: ServerResponse, exchange: Exchange, request: ChatCompletionRequest, context: RequestContext) =>
+    Effect.gen(function*() {
+      const scope = yield* Effect.scope
+      const pull = yield* Stream.toPull(completions.stream(request, context))
+      const clock = yield* Effect.clock
+      let lastWrite = clock.unsafeCurrentTimeMillis()
+      const write = (text: string): boolean => {
+        lastWrite = clock.unsafeCurrentTimeMillis()
+        return res.write(text)
+      }
+      const open = () => {
+        if (!res.headersSent) res.writeHead(200, { ...SSE_HEADERS, "x-request-id": exchange.requestId })
+      }
+      // While nothing is written for `keepAliveMs`, send a comment. Waiting that long for the
+      // first chunk commits the response: later failures are then reported in-band.
+      const keepAlive = Effect.suspend(() => {
+        const idle = clock.unsafeCurrentTimeMillis() - lastWrite
+        if (idle >= config.keepAliveMs && !res.writableEnded) {
+          open()
+          write(Sse.KEEP_ALIVE)
+          return Effect.sleep(config.keepAliveMs)
+        }
+        return Effect.sleep(config.keepAliveMs - idle)
+      }).pipe(Effect.forever)
+      yield* Effect.forkIn(keepAlive, scope)
+
+      const writeBatch = (batch: Chunk.Chunk<ChatCompletionChunk>): boolean => {
+        let text = ""
+        for (const chunk of batch) {
+          if (chunk.usage != null) exchange.usage = chunk.usage
+          text += Sse.encodeChunk(chunk)
+        }
+        return write(text)
+      }
+
+      while (true) {
+        const next = yield* Effect.exit(pull)
+        if (Exit.isSuccess(next)) {
+          open()
+          if (!writeBatch(next.value)) yield* awaitDrain(res)
+          continue
+        }
+        const failure = Cause.failureOption(next.cause)
+        if (Option.isSome(failure) && Option.isNone(failure.value)) {
+          open()
+          res.end(Sse.DONE)
+          return
+        }
+        if (Option.isSome(failure) && Option.isSome(failure.value)) {
+          const error = failure.value.value
+          if (!res.headersSent) return sendError(res, exchange, error)
+          exchange.error = error.message
+          res.end(Sse.encodeError(error))
+          return
+        }
+        return yield* Effect.failCause(next.cause as Cause.Cause<never>)
+      }
+    }).pipe(Effect.scoped)
+
+  const run = (res: ServerResponse, exchange: Exchange, request: ChatCompletionRequest, context: RequestContext) => {
+    const program = (request.stream === true
+      ? respondStream(res, exchange, request, context)
+      : respondCreate(res, exchange, request, context)).pipe(
+        Effect.catchAll((error) => Effect.sync(() => sendError(res, exchange, error))),
+        Effect.catchAllDefect((defect) =>
+          Effect.zipRight(
+            Effect.logError("Unexpected failure", Cause.die(defect)).pipe(
+              Effect.annotateLogs("request_id", exchange.requestId)
+            ),
+            Effect.sync(() => {
+              const error = new InternalError({ message: "Internal error: the request could not be completed." })
+              if (res.headersSent) {
+                exchange.error = error.message
+                res.end(Sse.encodeError(error))
+              } else sendError(res, exchange, error)
+            })
+          )
+        )
+      )
+    const fiber = runFork(program)
+    res.on("close", () => {
+      if (!res.writableFinished) fiber.unsafeInterruptAsFork(fiber.id())
+    })
+    return fiber
+  }
+
+  const accept = (req: IncomingMessage, res: ServerResponse, exchange: Exchange, body: Buffer) => {
+    let json: unknown
+    const text = body.toString("utf8")
+    try {
+      json = JSON.parse(text)
+    } catch (error) {
+      return sendError(res, exchange, new RequestValidationError(jsonInvalid(error, text)))
+    }
+    const decoded = decodeRequest(json)
+    if (Either.isLeft(decoded)) {
+      const model = (json as { model?: unknown } | null)?.model
+      if (typeof model === "string") exchange.model = model
+      return sendError(res, exchange, new RequestValidationError(fromParseIssue(decoded.left.issue)))
+    }
+    const request = decoded.right
+    exchange.model = request.model
+    exchange.stream = request.stream === true
+    const account = req.headers["x-selected-account-id"]
+    const providerKey = req.headers["x-openai-api-key"]
+    const context: RequestContext = {
+      requestId: exchange.requestId,
+      ...(typeof account === "string" && account.length > 0 ? { accountId: (exchange.account = account) } : {}),
+      ...(typeof providerKey === "string" && providerKey.length > 0 ? { providerKey: Redacted.make(providerKey) } : {})
+    }
+    run(res, exchange, request, context)
+  }
+
+  /** Handles one request. */
+  return (req: IncomingMessage, res: ServerResponse, exchange: Exchange): void => {
+    const contentType = req.headers["content-type"]
+    if (!isJsonContentType(contentType)) {
+      res.setHeader("connection", "close")
+      return sendError(res, exchange, new UnsupportedMediaType({ contentType: contentType ?? "" }))
+    }
+    const declared = Number(req.headers["content-length"])
+    if (declared > limit) {
+      res.setHeader("connection", "close")
+      return sendError(res, exchange, new RequestTooLarge({ limitBytes: limit }))
+    }
+    const parts: Array<Buffer> = []
+    let size = 0
+    let tooLarge = false
+    req.on("data", (part: Buffer) => {
+      if (tooLarge) return
+      size += part.length
+      if (size > limit) {
+        tooLarge = true
+        parts.length = 0
+        res.setHeader("connection", "close")
+        sendError(res, exchange, new RequestTooLarge({ limitBytes: limit }))
+        return
+      }
+      parts.push(part)
+    })
+    req.on("end", () => {
+      if (!tooLarge) accept(req, res, exchange, parts.length === 1 ? parts[0]! : Buffer.concat(parts, size))
+    })
+  }
+})
+
+/** Keeps the compiler honest about the fiber type returned by `run`. */
+export type CompletionFiber = Fiber.RuntimeFiber<void, never>
+export type { Scope }

@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+import { ValidationError } from "@effect/cli"
+import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import { Cause, Effect, Option } from "effect"
+import { run } from "./Cli.js"
+
+const message = (error: unknown): string =>
+  error instanceof Error || (typeof error === "object" && error !== null && "message" in error)
+    ? String((error as { message: unknown }).message)
+    : String(error)
+
+run(process.argv).pipe(
+  Effect.catchAllCause((cause) => {
+    const failure = Cause.failureOption(cause)
+    // @effect/cli has already printed usage errors with the help text.
+    if (Option.isSome(failure) && ValidationError.isValidationError(failure.value)) return Effect.failCause(cause)
+    if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause)
+    const text = Option.match(failure, {
+      onNone: () => Cause.pretty(cause),
+      onSome: message
+    })
+    return Effect.zipRight(Effect.sync(() => process.stderr.write(`switchyard: ${text}\n`)), Effect.failCause(cause))
+  }),
+  Effect.provide(NodeContext.layer),
+  NodeRuntime.runMain({ disableErrorReporting: true })
+)
