@@ -16,7 +16,7 @@ import {
   ServiceConfig,
   UpstreamHttp
 } from "@switchyard/service"
-import { Effect, Option, Redacted, Schema, Stream } from "effect"
+import { Effect, Layer, Option, Redacted, Schema, Stream } from "effect"
 import * as Fs from "node:fs"
 import * as Readline from "node:readline/promises"
 import type { ConfigFile } from "./GatewayConfig.js"
@@ -27,15 +27,16 @@ export interface ChatBackend {
   readonly create: (request: ChatCompletionRequest) => Effect.Effect<ChatCompletion, GatewayError>
 }
 
-/** The service in this process: no server needed. */
+/** The service in this process: no server needed. Its connection pool lives as long as the scope. */
 export const inProcessBackend = (config: ConfigFile) =>
-  Effect.gen(function*() {
-    const completions = yield* ChatCompletions
-    return {
-      stream: (request) => completions.stream(request, makeContext()),
-      create: (request) => completions.create(request, makeContext())
-    } satisfies ChatBackend
-  }).pipe(Effect.provide(ServiceConfig.layer(config)))
+  Effect.flatMap(Layer.build(ServiceConfig.layer(config)), (context) =>
+    Effect.gen(function*() {
+      const completions = yield* ChatCompletions
+      return {
+        stream: (request) => completions.stream(request, makeContext()),
+        create: (request) => completions.create(request, makeContext())
+      } satisfies ChatBackend
+    }).pipe(Effect.provide(context)))
 
 /**
  * The chat completions URL of a gateway or SGP deployment: a base ending in
@@ -47,13 +48,13 @@ export const completionsBase = (baseUrl: string): string => {
   return /\/v\d+$/.test(trimmed) ? trimmed : `${trimmed}/v5`
 }
 
-/** A running gateway (or a hosted SGP deployment) over HTTP. */
+/** A running gateway (or a hosted SGP deployment) over HTTP. Its connection pool lives as long as the scope. */
 export const httpBackend = (options: {
   readonly baseUrl: string
   readonly apiKey: Option.Option<Redacted.Redacted<string>>
   readonly account: Option.Option<string>
 }) =>
-  Effect.gen(function*() {
+  Effect.flatMap(Layer.build(UpstreamHttp.layer()), (context) => Effect.gen(function*() {
     const provider = yield* OpenAiCompatibleProvider.make({
       name: "gateway",
       baseUrl: completionsBase(options.baseUrl),
@@ -73,7 +74,7 @@ export const httpBackend = (options: {
       stream: (request) => provider.stream(call(request)),
       create: (request) => provider.create(call(request))
     } satisfies ChatBackend
-  }).pipe(Effect.provide(UpstreamHttp.layer()))
+  }).pipe(Effect.provide(context)))
 
 /** What `switchyard chat` was asked. */
 export interface ChatOptions {
@@ -99,7 +100,8 @@ export const buildRequest = (options: ChatOptions, messages: ReadonlyArray<Messa
     ],
     ...Option.match(options.temperature, { onNone: () => ({}), onSome: (temperature) => ({ temperature }) }),
     ...Option.match(options.maxTokens, { onNone: () => ({}), onSome: (max_tokens) => ({ max_tokens }) }),
-    ...(options.stream ? { stream: true } : {})
+    // The usage chunk makes a streamed `--json` completion as whole as a non-streamed one.
+    ...(options.stream ? { stream: true, ...(options.json ? { stream_options: { include_usage: true } } : {}) } : {})
   }).pipe(Effect.mapError((error) => new RequestValidationError(fromParseIssue(error.issue))))
 
 const write = (text: string) => Effect.sync(() => process.stdout.write(text))

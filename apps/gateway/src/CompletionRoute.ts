@@ -32,12 +32,33 @@ const decodeRequest = Schema.decodeUnknownEither(ChatCompletionRequest, { errors
 const isJsonContentType = (value: string | undefined): boolean =>
   value === undefined || value.length === 0 || /^application\/([\w.+-]+\+)?json\b/i.test(value.trim())
 
+const serializes = (value: unknown): boolean => {
+  try {
+    JSON.stringify(value)
+    return true
+  } catch {
+    return false
+  }
+}
+
+// JSON.parse accepts deeper nesting than JSON.stringify can write back: a 422
+// echoing such an input would throw inside the request listener and crash the process.
+const serializeError = (body: unknown, error: GatewayError): string => {
+  try {
+    return JSON.stringify(body)
+  } catch (cause) {
+    if (error._tag !== "RequestValidationError") throw cause
+    const detail = error.detail.map(({ input, ...rest }) => serializes(input) ? { ...rest, input } : rest)
+    return JSON.stringify({ ...(body as object), detail })
+  }
+}
+
 /** Writes an error in OpenAI's envelope (or the 422 body) with its status and headers. */
 export const sendError = (res: ServerResponse, exchange: Exchange, error: GatewayError): void => {
   exchange.error ??= error.message
   if (res.headersSent) return
   const { body, headers, status } = errorResponse(error)
-  const text = JSON.stringify(body)
+  const text = serializeError(body, error)
   res.writeHead(status, {
     ...headers,
     "content-type": "application/json",

@@ -81,6 +81,11 @@ export const parseApiKeys = (value: string | undefined): Array<Redacted.Redacted
 /** Resolves the configuration: flags and environment over the file over the defaults. */
 export const resolveConfig = (inputs: ConfigInputs): Effect.Effect<GatewayConfig, ConfigProblem> =>
   Effect.gen(function*() {
+    if (inputs.port !== undefined && !(Number.isInteger(inputs.port) && inputs.port >= 0 && inputs.port <= 65535)) {
+      return yield* new ConfigProblem({
+        message: `Invalid port ${inputs.port} (--port / SWITCHYARD_PORT): expected an integer from 0 to 65535`
+      })
+    }
     const file = inputs.configFile !== undefined ? yield* readConfigFile(inputs.configFile) : undefined
     const server = file?.server ?? {}
     const { server: _, ...service } = file ?? {}

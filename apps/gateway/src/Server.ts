@@ -64,9 +64,10 @@ export const make = Effect.gen(function*() {
     )
   }
 
+  // Before the docs handler: OpenApi.fromApi caches one document per API, whatever the options of the first call.
+  const openApiText = JSON.stringify(openApiDocument())
   const completion = yield* makeCompletionRoute
   const docs = yield* makeDocsHandler
-  const openApiText = JSON.stringify(openApiDocument())
   const runtime = yield* Effect.runtime<never>()
   const runPromise = Runtime.runPromise(runtime)
   let draining = false
@@ -107,7 +108,15 @@ export const make = Effect.gen(function*() {
         }
       }
     },
-    "/docs": { auth: false, methods: { GET: (req, res) => docs(req, res) } }
+    "/docs": {
+      auth: false,
+      methods: {
+        GET: (req, res, exchange) => {
+          res.setHeader("x-request-id", exchange.requestId)
+          docs(req, res)
+        }
+      }
+    }
   }
 
   const finished = (req: Http.IncomingMessage, path: string, exchange: Exchange & { status?: number }, started: number) => () => {

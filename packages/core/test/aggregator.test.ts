@@ -14,7 +14,7 @@ import {
   UpstreamTimeout
 } from "../src/index.js"
 import { recordedStream } from "./fixtures/openai-stream.js"
-import { jsonArbitrary } from "./support/json.js"
+import { jsonArbitrary, PROPERTY_TIMEOUT } from "./support/json.js"
 
 const head = { id: "chatcmpl-9", object: "chat.completion.chunk", created: 1732527000, model: "gpt-4o" } as const
 
@@ -370,7 +370,7 @@ describe("round trips through chunks", () => {
     fc.array(fc.nat(), { minLength: 1, maxLength: 8 })
   ], ([completion, sizes, order]) => {
     expect(aggregateChunks(toChunks(completion, sizes, order))).toStrictEqual(completion)
-  }, { fastCheck: { numRuns: 200 } })
+  }, { timeout: PROPERTY_TIMEOUT, fastCheck: { numRuns: 200 } })
 
   it.prop("plain text in random pieces aggregates to the same text", [
     fc.string({ unit: "grapheme", maxLength: 200 }),
@@ -378,7 +378,7 @@ describe("round trips through chunks", () => {
   ], ([text, sizes]) => {
     const chunks = split(text, sizes).map((piece) => delta(0, { content: piece }))
     expect(aggregateChunks(chunks).choices[0]?.message.content).toBe(text)
-  })
+  }, { timeout: PROPERTY_TIMEOUT })
 
   it.prop("completionToChunks then aggregation gives the completion back", [
     streamableCompletion
@@ -387,5 +387,5 @@ describe("round trips through chunks", () => {
     const { usage: _usage, ...withoutUsage } = completion
     expect(aggregateChunks(chunks)).toStrictEqual(completion)
     expect(aggregateChunks(completionToChunks(completion))).toStrictEqual(withoutUsage)
-  }, { fastCheck: { numRuns: 200 } })
+  }, { timeout: PROPERTY_TIMEOUT, fastCheck: { numRuns: 200 } })
 })

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { FastCheck as fc, Schema } from "effect"
 import { ModelRef, parseModelRef } from "../src/index.js"
-import { detailOf } from "./support/json.js"
+import { detailOf, PROPERTY_TIMEOUT } from "./support/json.js"
 
 describe("parseModelRef", () => {
   it("splits at the first slash: the model part may contain more", () => {
@@ -25,11 +25,11 @@ describe("parseModelRef", () => {
     expect(parsed).toBeDefined()
     expect(`${parsed?.vendor}/${parsed?.model}`).toBe(ref)
     expect(parsed?.vendor).not.toContain("/")
-  })
+  }, { timeout: PROPERTY_TIMEOUT })
 
   it.prop("parses every string the ModelRef Schema accepts", [fc.string()], ([text]) => {
     if (Schema.is(ModelRef)(text)) expect(parseModelRef(text)).toBeDefined()
-  })
+  }, { timeout: PROPERTY_TIMEOUT })
 })
 
 describe("the ModelRef Schema", () => {

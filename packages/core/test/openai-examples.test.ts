@@ -18,6 +18,7 @@ const decodeCompletion = Schema.decodeUnknownEither(ChatCompletion, { errors: "a
 const decodeChunk = Schema.decodeUnknownEither(ChatCompletionChunk, { errors: "all" })
 const encodeCompletion = Schema.encodeSync(ChatCompletion)
 const encodeChunk = Schema.encodeSync(ChatCompletionChunk)
+const usageOf = (body: Record<string, unknown> | undefined) => (body?.["usage"] ?? {}) as Record<string, unknown>
 
 describe("OpenAI's documented requests", () => {
   for (const [name, body] of Object.entries(requests)) {
@@ -82,6 +83,34 @@ describe("OpenAI's documented responses", () => {
       ["!", [33], 2]
     ])
     expect(choice?.logprobs?.refusal).toBeNull()
+  })
+
+  it("vendor extensions (OpenRouter, DeepSeek style) are kept at every level, so they are relayed", () => {
+    const completion = {
+      ...completions["default"],
+      provider: "OpenAI",
+      choices: [{
+        index: 0,
+        message: {
+          role: "assistant",
+          content: "4",
+          reasoning: "2 + 2 = 4",
+          tool_calls: [{ id: "call_1", type: "function", function: { name: "f", arguments: "{}", parsed: {} }, x: 1 }],
+          annotations: [{ type: "url_citation", url_citation: { start_index: 0, end_index: 1, title: "t", url: "u", x: 1 } }]
+        },
+        logprobs: { content: [{ token: "4", logprob: -0.1, top_logprobs: [{ token: "4", logprob: -0.1, x: 1 }], x: 1 }], x: 1 },
+        finish_reason: "stop",
+        native_finish_reason: "end_turn"
+      }],
+      usage: { ...usageOf(completions["default"]), cost: 0.00012, prompt_tokens_details: { cached_tokens: 0, x: 1 } }
+    }
+    expect(Either.getOrThrow(decodeCompletion(completion))).toStrictEqual(completion)
+    const chunk = {
+      ...textStream[1],
+      provider: "DeepSeek",
+      choices: [{ index: 0, delta: { content: "", reasoning_content: "Let me think", x: 1 }, finish_reason: null, x: 1 }]
+    }
+    expect(Either.getOrThrow(decodeChunk(chunk))).toStrictEqual(chunk)
   })
 
   it("OpenAI's error body is an ErrorEnvelope", () => {

@@ -9,7 +9,7 @@ import {
   looksLikeChunk,
   unknownRequestFields
 } from "../src/index.js"
-import { decodeRequest, detailOf, jsonArbitrary, overTheWire, schemaArbitrary } from "./support/json.js"
+import { decodeRequest, detailOf, jsonArbitrary, overTheWire, PROPERTY_TIMEOUT, schemaArbitrary } from "./support/json.js"
 
 const roundTrips = <A, I>(name: string, schema: Schema.Schema<A, I, never>) => {
   const decode = Schema.decodeUnknownSync(schema, { errors: "all" })
@@ -17,13 +17,13 @@ const roundTrips = <A, I>(name: string, schema: Schema.Schema<A, I, never>) => {
 
   it.prop(`${name}: decode(encode(x)) is x`, [schemaArbitrary(schema)], ([value]) => {
     expect(decode(encode(value))).toStrictEqual(value)
-  }, { fastCheck: { numRuns: 200 } })
+  }, { timeout: PROPERTY_TIMEOUT, fastCheck: { numRuns: 200 } })
 
   it.prop(`${name}: encoded, sent as JSON and decoded, x comes back unchanged`, [jsonArbitrary(schema)], ([value]) => {
     const wire = overTheWire(encode(value))
     expect(decode(wire)).toStrictEqual(value)
     expect(encode(decode(wire))).toStrictEqual(wire)
-  }, { fastCheck: { numRuns: 200 } })
+  }, { timeout: PROPERTY_TIMEOUT, fastCheck: { numRuns: 200 } })
 }
 
 describe("round trips", () => {
@@ -51,7 +51,7 @@ describe("mutated requests are rejected at the right loc with the right type", (
       input: temperature,
       ctx: { le: 2 }
     }])
-  })
+  }, { timeout: PROPERTY_TIMEOUT })
 
   it.prop("temperature below 0 → greater_than_equal at [body, temperature]", [
     validBody,
@@ -64,7 +64,7 @@ describe("mutated requests are rejected at the right loc with the right type", (
       input: temperature,
       ctx: { ge: 0 }
     }])
-  })
+  }, { timeout: PROPERTY_TIMEOUT })
 
   it.prop("top_p above 1 → less_than_equal at [body, top_p]", [
     validBody,
@@ -72,7 +72,7 @@ describe("mutated requests are rejected at the right loc with the right type", (
   ], ([body, top_p]) => {
     const detail = detailOf({ ...body, top_p })
     expect(detail?.map((d) => [d.loc, d.type, d.ctx])).toStrictEqual([[["body", "top_p"], "less_than_equal", { le: 1 }]])
-  })
+  }, { timeout: PROPERTY_TIMEOUT })
 
   it.prop("a message role replaced by an invalid string → literal_error at [body, messages, i, role]", [
     validBody,
@@ -89,17 +89,17 @@ describe("mutated requests are rejected at the right loc with the right type", (
       input: role,
       ctx: { expected: "'system', 'developer', 'user', 'assistant', 'tool' or 'function'" }
     }])
-  })
+  }, { timeout: PROPERTY_TIMEOUT })
 
   it.prop("model deleted → missing at [body, model], with the body as input", [validBody], ([body]) => {
     const { model: _model, ...rest } = body
     expect(detailOf(rest)).toStrictEqual([{ loc: ["body", "model"], msg: "Field required", type: "missing", input: rest }])
-  })
+  }, { timeout: PROPERTY_TIMEOUT })
 
   it.prop("messages deleted → missing at [body, messages]", [validBody], ([body]) => {
     const { messages: _messages, ...rest } = body
     expect(detailOf(rest)?.map((d) => [d.loc, d.type])).toStrictEqual([[["body", "messages"], "missing"]])
-  })
+  }, { timeout: PROPERTY_TIMEOUT })
 
   it.prop("n made a float → int_from_float at [body, n]", [
     validBody,
@@ -111,7 +111,7 @@ describe("mutated requests are rejected at the right loc with the right type", (
       type: "int_from_float",
       input: n
     }])
-  })
+  }, { timeout: PROPERTY_TIMEOUT })
 
   it.prop("more than 4 stop sequences → too_long at [body, stop] with the actual length", [
     validBody,
@@ -124,7 +124,7 @@ describe("mutated requests are rejected at the right loc with the right type", (
       input: stop,
       ctx: { field_type: "List", max_length: 4, actual_length: stop.length }
     }])
-  })
+  }, { timeout: PROPERTY_TIMEOUT })
 
   it.prop("several mutations at once → one item per mutation, all reported", [
     validBody,
@@ -141,7 +141,7 @@ describe("mutated requests are rejected at the right loc with the right type", (
       JSON.stringify([["body", "stream"], "bool_type"]),
       JSON.stringify([["body", "temperature"], "less_than_equal"])
     ].sort())
-  })
+  }, { timeout: PROPERTY_TIMEOUT })
 })
 
 describe("what a valid request keeps", () => {
@@ -155,7 +155,7 @@ describe("what a valid request keeps", () => {
     expect(result._tag).toBe("Right")
     // toEqual, not toStrictEqual: the latter compares `.constructor`, which is an ordinary key here.
     if (result._tag === "Right") expect(unknownRequestFields(result.right)).toEqual(overTheWire(extra))
-  })
+  }, { timeout: PROPERTY_TIMEOUT })
 
   it.prop("null for any optional top-level field is accepted and kept", [
     validBody,
@@ -167,7 +167,7 @@ describe("what a valid request keeps", () => {
     if (result._tag === "Right") {
       for (const key of keys) expect((result.right as Record<string, unknown>)[key]).toBeNull()
     }
-  })
+  }, { timeout: PROPERTY_TIMEOUT })
 })
 
 describe("looksLikeChunk", () => {
@@ -175,11 +175,11 @@ describe("looksLikeChunk", () => {
 
   it.prop("accepts every Arbitrary chunk", [Arbitrary.make(ChatCompletionChunk)], ([chunk]) => {
     expect(looksLikeChunk(chunk)).toBe(true)
-  }, { fastCheck: { numRuns: 300 } })
+  }, { timeout: PROPERTY_TIMEOUT, fastCheck: { numRuns: 300 } })
 
   it.prop("accepts every Arbitrary chunk after a JSON round trip", [jsonArbitrary(ChatCompletionChunk)], ([chunk]) => {
     expect(looksLikeChunk(overTheWire(chunk))).toBe(true)
-  })
+  }, { timeout: PROPERTY_TIMEOUT })
 
   /** A chunk with one field (at the top, in a choice or in its delta) replaced by any JSON value, or deleted. */
   const mutatedChunk = fc.tuple(
@@ -208,7 +208,7 @@ describe("looksLikeChunk", () => {
     value
   ]) => {
     if (isChunk(value)) expect(looksLikeChunk(value)).toBe(true)
-  }, { fastCheck: { numRuns: 500 } })
+  }, { timeout: PROPERTY_TIMEOUT, fastCheck: { numRuns: 500 } })
 
   it("rejects what is clearly not a chunk", () => {
     const chunk = { id: "c", created: 1, model: "m", choices: [{ index: 0, delta: {} }] }

@@ -421,12 +421,14 @@ describe("summaries", () => {
       "n: Input should be greater than or equal to 1 (and 1 more problem)"
     )
     expect(summarize({ detail: [] })).toBe("Invalid request")
+    expect(summarize(jsonInvalid(new SyntaxError("x"), ""))).toBe("The request body is not valid JSON (Expecting value).")
   })
 
-  it("the 422 error carries the summary as message and the first loc as param", () => {
+  it("the 422 error carries the summary as message and the first loc as param (none for a JSON error)", () => {
     const error = requestValidationError({ detail: detail({ messages: [{ role: "robot", content: "Hi" }] })! })
     expect(error.message).toMatch(/^messages\.0\.role: Input should be 'system'/)
     expect(describeError(error).param).toBe("messages.0.role")
     expect(describeError(requestValidationError({ detail: detailOf("x")! })).param).toBeNull()
+    expect(describeError(requestValidationError(jsonInvalid(new SyntaxError("x"), "{"))).param).toBeNull()
   })
 })

@@ -9,11 +9,24 @@ import {
 import { Channel, Chunk, Stream } from "effect"
 import { excerpt, fromStreamError } from "./UpstreamErrors.js"
 
-/** The outcome of feeding some bytes to a `ChunkStreamParser`. */
-interface Step {
+/** The outcome of feeding some bytes to a stream parser. */
+export interface Step {
   readonly chunks: Array<ChatCompletionChunk>
   readonly error: GatewayError | undefined
+  /** The stream is complete: the rest of the body, if any, is not read. */
   readonly done: boolean
+}
+
+/**
+ * A synchronous, stateful parser of a vendor's streamed body into chat
+ * completion chunks: OpenAI's SSE here, Anthropic's and Gemini's events in
+ * their providers. One per stream.
+ */
+export interface StreamParser {
+  /** Feeds bytes. */
+  readonly push: (bytes: Uint8Array) => Step
+  /** Ends the body: whatever is still buffered is handled, and a stream cut before its end is an error. */
+  readonly end: () => Step
 }
 
 /**
@@ -21,7 +34,7 @@ interface Step {
  * in-band `{"error":...}` events into typed errors, and anything that is not
  * a chunk into a bad-response error. Plain and synchronous, for the hot path.
  */
-export class ChunkStreamParser {
+export class ChunkStreamParser implements StreamParser {
   private readonly sse = new Sse.SseDecoder({ maxBufferSize: 16 * 1024 * 1024 })
   private finished = false
 
@@ -94,11 +107,16 @@ export class ChunkStreamParser {
 const emit = (chunks: Array<ChatCompletionChunk>) =>
   chunks.length === 0 ? Channel.void : Channel.write(Chunk.unsafeFromArray(chunks))
 
-/** Decodes an OpenAI-style SSE byte stream into chat completion chunks. */
-export const decodeChunkStream = (vendor: string) =>
+/**
+ * Runs a byte stream through a fresh parser: one channel step per batch of
+ * bytes, no fiber or Effect per chunk. The stream ends when the parser says it
+ * is done, fails with the parser's error after the chunks before it, and
+ * otherwise asks the parser at the end of the body whether it was complete.
+ */
+export const decodeWith = (makeParser: () => StreamParser) =>
 <E, R>(bytes: Stream.Stream<Uint8Array, E, R>): Stream.Stream<ChatCompletionChunk, E | GatewayError, R> =>
   Stream.suspend(() => {
-    const parser = new ChunkStreamParser(vendor)
+    const parser = makeParser()
     const finish = (step: Step) =>
       step.error !== undefined ? Channel.zipRight(emit(step.chunks), Channel.fail(step.error)) : emit(step.chunks)
     const loop: Channel.Channel<
@@ -115,7 +133,7 @@ export const decodeChunkStream = (vendor: string) =>
           const step = parser.push(bytes)
           chunks = chunks.length === 0 ? step.chunks : chunks.concat(step.chunks)
           if (step.error !== undefined) return finish({ ...step, chunks })
-          // The stream ends at `[DONE]`, whether or not the upstream ends the body.
+          // The stream ends when the parser says so, whether or not the upstream ends the body.
           if (step.done) return emit(chunks)
         }
         return Channel.zipRight(emit(chunks), loop)
@@ -125,3 +143,6 @@ export const decodeChunkStream = (vendor: string) =>
     })
     return bytes.pipe(Stream.pipeThroughChannelOrFail(loop))
   })
+
+/** Decodes an OpenAI-style SSE byte stream into chat completion chunks. */
+export const decodeChunkStream = (vendor: string) => decodeWith(() => new ChunkStreamParser(vendor))

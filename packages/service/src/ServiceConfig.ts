@@ -1,6 +1,8 @@
 import { Config, type ConfigError, Effect, Layer, Option, Schema } from "effect"
+import * as AnthropicProvider from "./AnthropicProvider.js"
 import { ChatCompletions } from "./ChatCompletions.js"
 import * as EchoProvider from "./EchoProvider.js"
+import * as GeminiProvider from "./GeminiProvider.js"
 import * as OpenAiCompatibleProvider from "./OpenAiCompatibleProvider.js"
 import type { Provider } from "./Provider.js"
 import { ProviderRegistry } from "./ProviderRegistry.js"
@@ -42,7 +44,9 @@ export const ServiceConfig = Schema.Struct({
     chunk_delay_ms: Schema.optional(Millis),
     tokens_per_chunk: Schema.optional(Schema.Int.pipe(Schema.positive()))
   })),
-  drop_unsupported_params: Schema.optional(Schema.Union(Schema.Boolean, Schema.Array(Schema.String)))
+  drop_unsupported_params: Schema.optional(Schema.Union(Schema.Boolean, Schema.Array(Schema.String))),
+  anthropic: Schema.optional(AnthropicProvider.AnthropicSection),
+  gemini: Schema.optional(GeminiProvider.GeminiSection)
 }).annotations({ identifier: "ServiceConfig" })
 export interface ServiceConfig extends Schema.Schema.Type<typeof ServiceConfig> {}
 
@@ -111,6 +115,30 @@ export const makeProviders = (config: ServiceConfig, options: LayerOptions = {})
     const providers: Record<string, Provider> = {}
     for (const vendor of yield* openAiCompatibleVendors(config)) {
       providers[vendor.name] = yield* OpenAiCompatibleProvider.make(vendor)
+    }
+    // Native vendors, unless a custom OpenAI-compatible vendor of the same name was configured.
+    if (config.anthropic?.enabled !== false && providers.anthropic === undefined) {
+      const apiKey = Option.getOrUndefined(yield* optionalSecret("ANTHROPIC_API_KEY"))
+      const baseUrl = Option.getOrUndefined(yield* optionalString("ANTHROPIC_BASE_URL"))
+      if (apiKey !== undefined || baseUrl !== undefined || config.anthropic?.base_url !== undefined) {
+        providers.anthropic = yield* AnthropicProvider.make({
+          ...AnthropicProvider.optionsFromSection(config.anthropic, config.drop_unsupported_params),
+          ...(baseUrl !== undefined ? { baseUrl } : {}),
+          ...(apiKey !== undefined ? { apiKey } : {})
+        })
+      }
+    }
+    if (config.gemini?.enabled !== false && providers.gemini === undefined) {
+      const apiKey = Option.getOrUndefined(yield* optionalSecret("GEMINI_API_KEY")) ??
+        Option.getOrUndefined(yield* optionalSecret("GOOGLE_API_KEY"))
+      const baseUrl = Option.getOrUndefined(yield* optionalString("GEMINI_BASE_URL"))
+      if (apiKey !== undefined || baseUrl !== undefined || config.gemini?.base_url !== undefined) {
+        providers.gemini = yield* GeminiProvider.make({
+          ...GeminiProvider.optionsFromSection(config.gemini, config.drop_unsupported_params),
+          ...(baseUrl !== undefined ? { baseUrl } : {}),
+          ...(apiKey !== undefined ? { apiKey } : {})
+        })
+      }
     }
     if (config.echo?.enabled !== false) {
       const delay = Option.getOrUndefined(yield* Config.option(Config.number("SWITCHYARD_ECHO_DELAY_MS")))

@@ -134,3 +134,64 @@ export const fromTransportError = (vendor: string, error: unknown): GatewayError
       return new UpstreamUnavailable({ vendor, message: `Connection to upstream \`${vendor}\` failed: ${message}` })
   }
 }
+
+/**
+ * The `retryDelay` of a Google error's `RetryInfo` detail
+ * (`{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"37s"}`), in milliseconds.
+ */
+export const googleRetryDelayMs = (text: string): number | undefined => {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  if (Array.isArray(json)) json = json[0]
+  const details = (json as { error?: { details?: unknown } } | null)?.error?.details
+  if (!Array.isArray(details)) return undefined
+  for (const detail of details) {
+    const delay = (detail as { retryDelay?: unknown } | null)?.retryDelay
+    if (typeof delay !== "string") continue
+    const match = /^(\d+(?:\.\d+)?)s$/.exec(delay.trim())
+    if (match !== null) return Number.parseFloat(match[1]!) * 1000
+  }
+  return undefined
+}
+
+/** OpenAI's error `type` for a 4xx status. */
+const openAiErrorType = (status: number): string =>
+  status === 401
+    ? "authentication_error"
+    : status === 403
+    ? "permission_error"
+    : status === 404
+    ? "not_found_error"
+    : "invalid_request_error"
+
+/**
+ * The typed error for a non-2xx answer of the Gemini API: as
+ * `fromUpstreamStatus` (429 rate limited, 503 unavailable, other 4xx
+ * rejected with Google's message), plus the retry delay of Google's
+ * `RetryInfo`, and Google's status (`INVALID_ARGUMENT`) as the error's code
+ * under OpenAI's error type, so clients see the same errors for every vendor.
+ */
+export const fromGeminiStatus = (options: Parameters<typeof fromUpstreamStatus>[0]): GatewayError => {
+  const error = fromUpstreamStatus(options)
+  if (error._tag === "UpstreamRateLimited" && error.retryAfterMs === undefined) {
+    const retryAfterMs = googleRetryDelayMs(options.body)
+    return retryAfterMs !== undefined
+      ? new UpstreamRateLimited({ vendor: error.vendor, message: error.message, retryAfterMs })
+      : error
+  }
+  if (error._tag === "UpstreamRejected") {
+    const status = readErrorBody(options.body)?.type
+    return new UpstreamRejected({
+      vendor: error.vendor,
+      upstreamStatus: error.upstreamStatus,
+      message: error.message,
+      type: openAiErrorType(error.upstreamStatus),
+      ...(status !== undefined ? { code: status } : error.code !== undefined ? { code: error.code } : {})
+    })
+  }
+  return error
+}

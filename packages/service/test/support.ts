@@ -25,7 +25,7 @@ export const realSleep = (ms: number): Effect.Effect<void> =>
 export const waitUntil = (
   what: string,
   condition: Effect.Effect<boolean> | (() => boolean),
-  timeoutMs = 4_000
+  timeoutMs = 10_000
 ): Effect.Effect<void> =>
   Effect.suspend(() => {
     const start = Date.now()

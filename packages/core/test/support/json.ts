@@ -10,9 +10,6 @@ export const detailOf = (body: unknown): ReadonlyArray<ValidationError> | undefi
   return Either.isLeft(result) ? fromParseIssue(result.left.issue).detail : undefined
 }
 
-/** Whether a body is a valid request for our Schema. */
-export const isValidRequest = (body: unknown): boolean => Either.isRight(decodeRequest(body))
-
 /**
  * Whether a value survives `JSON.stringify` → `JSON.parse` unchanged: no NaN,
  * ±Infinity, -0 or `undefined` (JSON cannot carry them), and no `__proto__`
@@ -58,3 +55,9 @@ export const jsonArbitrary = <A, I>(schema: Schema.Schema<A, I, never>): FastChe
 
 /** The value as it comes out of the other end of a JSON wire. */
 export const overTheWire = (value: unknown): unknown => JSON.parse(JSON.stringify(value))
+
+/**
+ * The timeout of property tests: generous, because a few hundred generated
+ * requests can take seconds on a loaded two-core CI machine.
+ */
+export const PROPERTY_TIMEOUT = 60_000

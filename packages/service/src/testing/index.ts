@@ -1,1 +1,5 @@
+export * as AnthropicFixtures from "./AnthropicFixtures.js"
 export * as FakeUpstream from "./FakeUpstream.js"
+export * as FakeVendors from "./FakeVendors.js"
+export * as GeminiFixtures from "./GeminiFixtures.js"
+export * as OpenAiFixtures from "./OpenAiFixtures.js"

@@ -1,0 +1,133 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Redacted } from "effect"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { isLoopback, parseApiKeys, readConfigFile, resolveConfig } from "../src/GatewayConfig.js"
+
+const tempFile = (name: string, content: string) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "switchyard-config-"))
+      const file = Path.join(dir, name)
+      Fs.writeFileSync(file, content)
+      return file
+    }),
+    (file) => Effect.sync(() => Fs.rmSync(Path.dirname(file), { recursive: true, force: true }))
+  )
+
+describe("resolveConfig", () => {
+  it.effect("has defaults: loopback, port 8080, 10 MiB bodies, 30 s grace, 15 s keep-alives, text logs, no keys", () =>
+    Effect.gen(function*() {
+      const config = yield* resolveConfig({})
+      expect(config).toEqual({
+        host: "127.0.0.1",
+        port: 8080,
+        apiKeys: [],
+        bodyLimitBytes: 10 * 1024 * 1024,
+        shutdownGraceMs: 30_000,
+        keepAliveMs: 15_000,
+        logFormat: "text",
+        service: {}
+      })
+    }))
+
+  it.scoped("takes the file's server section and service settings; flags and environment win over the file", () =>
+    Effect.gen(function*() {
+      const file = yield* tempFile(
+        "switchyard.yaml",
+        [
+          "server:",
+          "  host: 127.0.0.2",
+          "  port: 9000",
+          "  body_limit_bytes: 2048",
+          "  keep_alive_ms: 250",
+          "  log_format: json",
+          "retry:",
+          "  max_retries: 1",
+          "aliases:",
+          "  fast: echo/echo"
+        ].join("\n")
+      )
+      const fromFile = yield* resolveConfig({ configFile: file })
+      expect(fromFile).toMatchObject({
+        host: "127.0.0.2",
+        port: 9000,
+        bodyLimitBytes: 2048,
+        keepAliveMs: 250,
+        logFormat: "json",
+        service: { retry: { max_retries: 1 }, aliases: { fast: "echo/echo" } }
+      })
+      expect(fromFile.service).not.toHaveProperty("server")
+      const overridden = yield* resolveConfig({ configFile: file, port: 9100, host: "127.0.0.3", logFormat: "text", bodyLimitBytes: 10 })
+      expect(overridden).toMatchObject({ host: "127.0.0.3", port: 9100, logFormat: "text", bodyLimitBytes: 10, keepAliveMs: 250 })
+    }))
+
+  it.effect("splits SWITCHYARD_API_KEYS on commas, trimming and dropping empties; keys stay redacted", () =>
+    Effect.gen(function*() {
+      const keys = parseApiKeys(" key-one , key-two,,key-three ")
+      expect(keys.map((key) => Redacted.value(key))).toEqual(["key-one", "key-two", "key-three"])
+      expect(String(keys[0])).not.toContain("key-one")
+      expect(JSON.stringify(keys)).not.toContain("key-one")
+      expect(parseApiKeys(undefined)).toEqual([])
+      const config = yield* resolveConfig({ apiKeys: "k1,k2" })
+      expect(config.apiKeys.map((key) => Redacted.value(key))).toEqual(["k1", "k2"])
+    }))
+
+  it.effect("an out-of-range port is a problem naming the setting", () =>
+    Effect.gen(function*() {
+      for (const port of [-1, 65536, 99999, 1.5]) {
+        const problem = yield* Effect.flip(resolveConfig({ port }))
+        expect(problem._tag).toBe("ConfigProblem")
+        expect(problem.message).toContain("SWITCHYARD_PORT")
+        expect(problem.message).toContain(String(port))
+      }
+    }))
+})
+
+describe("readConfigFile", () => {
+  it.scoped("a wrong type is a problem naming the file and the setting", () =>
+    Effect.gen(function*() {
+      const file = yield* tempFile("bad.json", JSON.stringify({ server: { port: "eighty" } }))
+      const problem = yield* Effect.flip(readConfigFile(file))
+      expect(problem.message).toContain(file)
+      expect(problem.message).toContain("server.port")
+    }))
+
+  it.scoped("an unknown top-level key is a problem naming it", () =>
+    Effect.gen(function*() {
+      const file = yield* tempFile("typo.json", JSON.stringify({ retries: { max_retries: 1 } }))
+      const problem = yield* Effect.flip(readConfigFile(file))
+      expect(problem.message).toContain("retries")
+      expect(problem.message).toContain("is unexpected")
+    }))
+
+  it.scoped("a file that is not JSON is a problem naming the file", () =>
+    Effect.gen(function*() {
+      const file = yield* tempFile("broken.json", "{ nope")
+      const problem = yield* Effect.flip(readConfigFile(file))
+      expect(problem.message).toContain(`Cannot parse config file ${file}`)
+    }))
+
+  it.effect("a missing file is a problem naming it", () =>
+    Effect.gen(function*() {
+      const file = Path.join(Os.tmpdir(), "switchyard-does-not-exist.json")
+      const problem = yield* Effect.flip(readConfigFile(file))
+      expect(problem.message).toContain(`Cannot read config file ${file}`)
+    }))
+
+  it.scoped("an empty YAML file is an empty configuration", () =>
+    Effect.gen(function*() {
+      const file = yield* tempFile("empty.yml", "")
+      expect(yield* readConfigFile(file)).toEqual({})
+    }))
+})
+
+describe("isLoopback", () => {
+  it("accepts loopback addresses only", () => {
+    for (const host of ["127.0.0.1", "127.1.2.3", "localhost", "::1", "[::1]"]) expect(isLoopback(host), host).toBe(true)
+    for (const host of ["0.0.0.0", "::", "192.168.1.10", "example.com", "127.0.0.1.example.com"]) {
+      expect(isLoopback(host), host).toBe(false)
+    }
+  })
+})
