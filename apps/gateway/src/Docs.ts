@@ -1,12 +1,19 @@
 import { HttpApi, HttpApiBuilder, HttpApiScalar } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { SwitchyardApi } from "@switchyard/core"
+import { DocumentedApi, openApiDocument } from "@switchyard/core"
 import { Context, Effect, Layer } from "effect"
 
-const DocsRoutes = HttpApiScalar.layer({ path: "/docs" }).pipe(
-  Layer.provide(Layer.succeed(HttpApi.Api, { api: SwitchyardApi as unknown as Context.Tag.Service<typeof HttpApi.Api>["api"], context: Context.empty() })),
-  Layer.provideMerge(HttpApiBuilder.Router.Live)
-)
+const DocsRoutes = Layer.suspend(() => {
+  // Shapes the cached document first: the docs page then shows exactly /openapi.json.
+  openApiDocument()
+  return HttpApiScalar.layer({ path: "/docs" }).pipe(
+    Layer.provide(Layer.succeed(HttpApi.Api, {
+      api: DocumentedApi as unknown as Context.Tag.Service<typeof HttpApi.Api>["api"],
+      context: Context.empty()
+    })),
+    Layer.provideMerge(HttpApiBuilder.Router.Live)
+  )
+})
 
 /** A node request handler for `/docs`: the Scalar API reference of the contract, its assets inlined (works offline). */
 export const makeDocsHandler = Effect.gen(function*() {

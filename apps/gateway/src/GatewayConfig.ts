@@ -81,10 +81,20 @@ export const parseApiKeys = (value: string | undefined): Array<Redacted.Redacted
 /** Resolves the configuration: flags and environment over the file over the defaults. */
 export const resolveConfig = (inputs: ConfigInputs): Effect.Effect<GatewayConfig, ConfigProblem> =>
   Effect.gen(function*() {
-    if (inputs.port !== undefined && !(Number.isInteger(inputs.port) && inputs.port >= 0 && inputs.port <= 65535)) {
-      return yield* new ConfigProblem({
-        message: `Invalid port ${inputs.port} (--port / SWITCHYARD_PORT): expected an integer from 0 to 65535`
-      })
+    const checks: Array<[number | undefined, string, (n: number) => boolean, string]> = [
+      [inputs.port, "port (--port / SWITCHYARD_PORT)", (n) => n >= 0 && n <= 65535, "an integer from 0 to 65535"],
+      [inputs.bodyLimitBytes, "body limit (--body-limit / SWITCHYARD_BODY_LIMIT_BYTES)", (n) => n > 0, "a positive integer"],
+      [
+        inputs.shutdownGraceMs,
+        "shutdown grace (--shutdown-grace-ms / SWITCHYARD_SHUTDOWN_GRACE_MS)",
+        (n) => n >= 0,
+        "a non-negative integer"
+      ]
+    ]
+    for (const [value, name, valid, expected] of checks) {
+      if (value !== undefined && !(Number.isInteger(value) && valid(value))) {
+        return yield* new ConfigProblem({ message: `Invalid ${name}: ${value}; expected ${expected}` })
+      }
     }
     const file = inputs.configFile !== undefined ? yield* readConfigFile(inputs.configFile) : undefined
     const server = file?.server ?? {}

@@ -64,7 +64,6 @@ export const make = Effect.gen(function*() {
     )
   }
 
-  // Before the docs handler: OpenApi.fromApi caches one document per API, whatever the options of the first call.
   const openApiText = JSON.stringify(openApiDocument())
   const completion = yield* makeCompletionRoute
   const docs = yield* makeDocsHandler

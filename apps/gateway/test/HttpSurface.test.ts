@@ -327,7 +327,7 @@ describe("garbage in", () => {
 
   // Known gap, outside the gateway: the service's `upstreamBody` cannot serialize what JSON.parse accepted, and the
   // defect becomes a 500 (logged, the server stays up). Remove `.fails` once it is a 4xx.
-  it.scopedLive.fails("a deeply nested unknown field bound for an OpenAI-compatible vendor is not a 5xx", () =>
+  it.scopedLive("a deeply nested unknown field bound for an OpenAI-compatible vendor is not a 5xx", () =>
     Effect.gen(function*() {
       const gateway = yield* startGateway({ gateway: { bodyLimitBytes: 4 * 1024 * 1024 } }).pipe(
         Logger.withMinimumLogLevel(LogLevel.None)

@@ -1,5 +1,5 @@
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
-import { Schema } from "effect"
+import { JSONSchema, Schema } from "effect"
 import { ChatCompletion } from "./ChatCompletion.js"
 import { ChatCompletionChunk } from "./ChatCompletionChunk.js"
 import { ChatCompletionRequest } from "./ChatCompletionRequest.js"
@@ -93,6 +93,89 @@ export class SwitchyardApi extends HttpApi.make("switchyard")
   }))
 {}
 
-/** The OpenAPI document of the contract; objects allow additional properties, as in the spec. */
+type Json = Record<string, unknown>
+
+const ERROR_STATUSES: ReadonlyArray<[string, string]> = [
+  ["400", "Invalid request, unsupported parameter, or rejected by the vendor"],
+  ["401", "Missing or invalid API key"],
+  ["404", "Unknown model vendor"],
+  ["413", "Request body too large"],
+  ["415", "Body is not JSON"],
+  ["429", "Rate limited upstream (retry-after passed on)"],
+  ["502", "Upstream failed or answered badly"],
+  ["503", "Upstream unavailable or overloaded"],
+  ["504", "Upstream timed out"]
+]
+
+/** Effect writes `Schema.Unknown` as `{"$id": "/schemas/unknown"}`; plain JSON Schema says "anything" with `{}`. */
+const dropEffectIds = (node: unknown): void => {
+  if (typeof node !== "object" || node === null) return
+  if (!Array.isArray(node) && (node as Json).$id === "/schemas/unknown") delete (node as Json).$id
+  for (const value of Object.values(node)) dropEffectIds(value)
+}
+
+/**
+ * Turns HttpApi's output into the spec's shape: the 422 body is the named
+ * component `HTTPValidationError` (plus the OpenAI `error` envelope it also
+ * carries), every error status answers `ErrorEnvelope`, the API key is the
+ * `APIKeyHeader` scheme (`x-api-key`, or a bearer token).
+ */
+const toSpecShape = (generated: OpenApi.OpenAPISpec): OpenApi.OpenAPISpec => {
+  dropEffectIds(generated)
+  const doc = generated as unknown as Json & { components: Json & { schemas: Record<string, unknown> } }
+  const schemas = doc.components.schemas
+  const envelope = { $ref: "#/components/schemas/ErrorEnvelope" }
+  for (const name of ["HttpApiDecodeError", "Issue", "PropertyKey"]) delete schemas[name]
+  doc.components.securitySchemes = {
+    APIKeyHeader: { type: "apiKey", in: "header", name: "x-api-key" },
+    BearerAuth: { type: "http", scheme: "bearer" }
+  }
+  for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, Json>>)) {
+    for (const operation of Object.values(item)) {
+      const responses = operation.responses as Record<string, Json>
+      const errors = responses["400"] ?? responses["422"]
+      if (responses["422"] !== undefined) {
+        const content = (responses["422"].content as Record<string, { schema: Json }>)["application/json"]!
+        const { title: _, ...validation } = content.schema
+        schemas.HTTPValidationError = {
+          ...validation,
+          title: "HTTPValidationError",
+          properties: { ...(validation.properties as Json), error: (ErrorEnvelopeJson.properties as Json).error }
+        }
+        content.schema = { $ref: "#/components/schemas/HTTPValidationError" }
+        responses["422"].description = "Validation Error"
+      }
+      if (errors !== undefined) {
+        for (const [status, description] of ERROR_STATUSES) {
+          responses[status] = { description, content: { "application/json": { schema: envelope } } }
+        }
+      }
+      if (path.includes("/chat/") || path.includes("/models")) {
+        operation.security = [{ APIKeyHeader: [] }, { BearerAuth: [] }]
+      }
+    }
+  }
+  schemas.ErrorEnvelope = ErrorEnvelopeJson
+  return doc as unknown as OpenApi.OpenAPISpec
+}
+
+const ErrorEnvelopeJson = (JSONSchema.make(ErrorEnvelope) as unknown as { $defs: Record<string, Json> }).$defs
+  .ErrorEnvelope!
+
+/**
+ * The contract as documented: `SwitchyardApi` under a key of its own, because
+ * `OpenApi.fromApi` caches one document per API object whatever the options
+ * of the first call. `openApiDocument` makes that first call and reshapes the
+ * cached document in place, so `/openapi.json` and the docs page (which reads
+ * the cache) show the same document.
+ */
+export const DocumentedApi = SwitchyardApi.annotate(OpenApi.Version, "0.1.0")
+
+let document: OpenApi.OpenAPISpec | undefined
+
+/**
+ * The OpenAPI document of the contract, in the spec's shape; objects allow
+ * additional properties, as in the spec. Computed once.
+ */
 export const openApiDocument = (): OpenApi.OpenAPISpec =>
-  OpenApi.fromApi(SwitchyardApi, { additionalPropertiesStrategy: "allow" })
+  document ??= toSpecShape(OpenApi.fromApi(DocumentedApi, { additionalPropertiesStrategy: "allow" }))

@@ -11,6 +11,7 @@ interface Operation {
 
 const document = openApiDocument() as unknown as Spec & {
   readonly paths: Record<string, Record<string, Operation>>
+  readonly components: { readonly schemas: Record<string, unknown> }
 }
 
 /**
@@ -41,8 +42,13 @@ describe("the generated OpenAPI document", () => {
       const ok = post?.responses["200"]?.content
       expect(ok?.["application/json"]?.schema).toMatchObject({ anyOf: [ref("ChatCompletion"), ref("ChatCompletionChunk")] })
       expect(ok?.["text/event-stream"]?.schema).toStrictEqual(ref("ChatCompletionChunk"))
-      const invalid = post?.responses["422"]?.content?.["application/json"]?.schema
-      expect(invalid).toMatchObject({ properties: { detail: { type: "array", items: ref("ValidationError") } } })
+      expect(post?.responses["422"]?.content?.["application/json"]?.schema).toStrictEqual(ref("HTTPValidationError"))
+      expect(document.components.schemas["HTTPValidationError"]).toMatchObject({
+        properties: { detail: { type: "array", items: ref("ValidationError") } }
+      })
+      for (const status of ["400", "401", "404", "413", "415", "429", "502", "503", "504"]) {
+        expect(post?.responses[status]?.content?.["application/json"]?.schema, status).toStrictEqual(ref("ErrorEnvelope"))
+      }
     })
   }
 

@@ -3,6 +3,7 @@ import {
   type ChatCompletionChunk,
   completionToChunks,
   type GatewayError,
+  InvalidRequest,
   Unauthenticated,
   UpstreamBadResponse
 } from "@switchyard/core"
@@ -34,7 +35,7 @@ const decodeCompletion = Schema.decodeUnknownEither(ChatCompletion)
  * included) except the model, without its vendor prefix, and `stream`. Top
  * level `null`s, which mean "absent", are left out.
  */
-export const upstreamBody = (call: ProviderCall, stream: boolean): string => {
+export const upstreamBody = (call: ProviderCall, stream: boolean): Either.Either<string, GatewayError> => {
   const body: Record<string, unknown> = {}
   const request = call.request as unknown as Record<string, unknown>
   for (const key in request) {
@@ -48,7 +49,12 @@ export const upstreamBody = (call: ProviderCall, stream: boolean): string => {
     delete body.stream
     delete body.stream_options
   }
-  return JSON.stringify(body)
+  try {
+    return Either.right(JSON.stringify(body))
+  } catch {
+    // Only a value nested deeper than the JSON encoder's stack allows gets here (JSON.parse accepted it).
+    return Either.left(new InvalidRequest({ message: "The request body is nested too deeply to forward.", code: "nesting_too_deep" }))
+  }
 }
 
 const trimSlash = (url: string) => url.endsWith("/") ? url.slice(0, -1) : url
@@ -119,7 +125,7 @@ export const make = (vendor: OpenAiCompatibleVendor) =>
             vendor: call.vendor,
             url,
             headers: yield* headersFor(call, "application/json"),
-            body: upstreamBody(call, false)
+            body: yield* upstreamBody(call, false)
           })
           if (response.status < 200 || response.status >= 300) return yield* failFromStatus(http, response)
           const text = yield* http.text(response)
@@ -134,7 +140,7 @@ export const make = (vendor: OpenAiCompatibleVendor) =>
             vendor: call.vendor,
             url,
             headers: yield* headersFor(call, "text/event-stream"),
-            body: upstreamBody(call, true)
+            body: yield* upstreamBody(call, true)
           })
           if (response.status < 200 || response.status >= 300) return yield* failFromStatus(http, response)
           if (response.contentType.includes("text/event-stream")) {
