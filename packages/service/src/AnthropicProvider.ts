@@ -16,9 +16,9 @@ import {
   TranslationOptions
 } from "./AnthropicTranslation.js"
 import { decodeWith } from "./ChunkStream.js"
-import { failFromStatus } from "./OpenAiCompatibleProvider.js"
+import { failFromExchange, failFromStatus, isOk } from "./OpenAiCompatibleProvider.js"
 import type { ModelInfo, Provider, ProviderCall } from "./Provider.js"
-import { describeBody, UpstreamHttp } from "./UpstreamHttp.js"
+import { describeBody, transportTimeouts, UpstreamHttp } from "./UpstreamHttp.js"
 import { type DropUnsupportedParams, parseVendorJson, trimSlash } from "./VendorTranslation.js"
 
 /** Anthropic's API, unless configured otherwise. */
@@ -131,20 +131,16 @@ export const make = (overrides: Partial<AnthropicOptions> = {}) =>
       Effect.gen(function*() {
         const translated = yield* translate(call)
         const created = yield* now
-        return yield* Effect.scoped(
-          Effect.gen(function*() {
-            const response = yield* http.request({
-              vendor: call.vendor,
-              url,
-              headers: jsonHeaders,
-              body: JSON.stringify(translated.body)
-            })
-            if (response.status < 200 || response.status >= 300) return yield* failFromStatus(http, response)
-            const text = yield* http.text(response)
-            const message = yield* parseVendorJson(response, text, decodeMessage, "an Anthropic message")
-            return fromAnthropicMessage(message, { created, jsonTool: translated.jsonTool })
-          })
-        )
+        const exchange = yield* http.exchange({
+          vendor: call.vendor,
+          url,
+          headers: jsonHeaders,
+          body: JSON.stringify(translated.body),
+          ...transportTimeouts(call.timeouts, false)
+        })
+        if (!isOk(exchange.status)) return yield* failFromExchange(exchange)
+        const message = yield* parseVendorJson(exchange, exchange.text, decodeMessage, "an Anthropic message")
+        return fromAnthropicMessage(message, { created, jsonTool: translated.jsonTool })
       })
 
     const stream = (call: ProviderCall): Stream.Stream<ChatCompletionChunk, GatewayError> =>
@@ -156,9 +152,10 @@ export const make = (overrides: Partial<AnthropicOptions> = {}) =>
             vendor: call.vendor,
             url,
             headers: streamHeaders,
-            body: JSON.stringify({ ...translated.body, stream: true })
+            body: JSON.stringify({ ...translated.body, stream: true }),
+            ...transportTimeouts(call.timeouts, true)
           })
-          if (response.status < 200 || response.status >= 300) return yield* failFromStatus(http, response)
+          if (!isOk(response.status)) return yield* failFromStatus(http, response)
           if (!response.contentType.includes("text/event-stream")) {
             const text = yield* http.text(response)
             return yield* new UpstreamBadResponse({
@@ -182,5 +179,5 @@ export const make = (overrides: Partial<AnthropicOptions> = {}) =>
       options.models.map((id) => ({ id, vendor: "anthropic", ownedBy: "anthropic" }))
     )
 
-    return { family: "anthropic", supportsN: false, create, stream, models } satisfies Provider
+    return { family: "anthropic", supportsN: false, nativeTimeouts: true, create, stream, models } satisfies Provider
   })

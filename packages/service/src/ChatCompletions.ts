@@ -8,11 +8,11 @@ import {
   UpstreamBadResponse,
   UpstreamTimeout
 } from "@switchyard/core"
-import { Chunk, Context, Effect, Exit, Layer, Option, Scope, Stream } from "effect"
-import type { ModelInfo, ProviderCall } from "./Provider.js"
+import { Chunk, type Clock, Context, Effect, Exit, Layer, Option, Scope, Stream } from "effect"
+import type { CallTimeouts, ModelInfo, ProviderCall } from "./Provider.js"
 import { ProviderRegistry, type Route } from "./ProviderRegistry.js"
 import type { RequestContext } from "./RequestContext.js"
-import { makePolicy, type ResiliencePolicy, retrySchedule } from "./ResiliencePolicy.js"
+import { makePolicy, type ResiliencePolicy, retrySchedule, shouldRetry } from "./ResiliencePolicy.js"
 
 /** Options of the service. */
 export interface ChatCompletionsOptions {
@@ -60,6 +60,8 @@ interface Opened {
   readonly first: Chunk.Chunk<ChatCompletionChunk>
   readonly pull: Pull
   readonly scope: Scope.CloseableScope
+  /** When the attempt's total time is up (clock milliseconds). */
+  readonly deadline: number
 }
 
 const makeChatCompletions = (options: ChatCompletionsOptions = {}) =>
@@ -68,78 +70,111 @@ const makeChatCompletions = (options: ChatCompletionsOptions = {}) =>
     const policy = makePolicy(options.policy)
     const schedule = retrySchedule(policy)
 
+    const timeouts: CallTimeouts = {
+      firstByteMs: policy.firstChunkTimeoutMs,
+      idleMs: policy.idleTimeoutMs,
+      totalMs: policy.totalTimeoutMs
+    }
     const totalTimeout = (vendor: string) => () => new UpstreamTimeout({ vendor, phase: "total", timeoutMs: policy.totalTimeoutMs })
 
+    /**
+     * Retries by the policy, paying for it only once an attempt has failed:
+     * the schedule is started then, with the failure replayed as its first
+     * input, so the success path costs nothing.
+     */
+    const withRetry = <A>(attempt: Effect.Effect<A, GatewayError>): Effect.Effect<A, GatewayError> =>
+      Effect.catchAll(attempt, (first) => {
+        if (policy.maxRetries === 0 || !shouldRetry(policy, first)) return Effect.fail(first)
+        let replay = true
+        return Effect.retry(
+          Effect.suspend(() => {
+            if (!replay) return attempt
+            replay = false
+            return Effect.fail(first)
+          }),
+          schedule
+        )
+      })
+
     const createOnce = (route: Route, call: ProviderCall): Effect.Effect<ChatCompletion, GatewayError> =>
-      route.provider.create(call).pipe(
-        Effect.timeoutFail({ duration: policy.totalTimeoutMs, onTimeout: totalTimeout(call.vendor) }),
-        Effect.retry(schedule)
+      withRetry(
+        route.provider.nativeTimeouts === true
+          ? route.provider.create(call)
+          : Effect.timeoutFail(route.provider.create(call), {
+            duration: policy.totalTimeoutMs,
+            onTimeout: totalTimeout(call.vendor)
+          })
       )
+
+    const firstChunk = (route: Route, call: ProviderCall, scope: Scope.Scope) =>
+      Effect.gen(function*() {
+        const pull: Pull = yield* Scope.extend(Stream.toPull(route.provider.stream(call)), scope)
+        let first = Chunk.empty<ChatCompletionChunk>()
+        while (Chunk.isEmpty(first)) {
+          first = yield* Effect.catchAll(pull, (error) =>
+            Option.isSome(error)
+              ? Effect.fail(error.value)
+              : Effect.fail(
+                new UpstreamBadResponse({
+                  vendor: call.vendor,
+                  message: `Upstream \`${call.vendor}\` ended the stream without sending a chunk`
+                })
+              ))
+        }
+        return { first, pull }
+      })
 
     /** Opens one attempt: the upstream stream up to its first non-empty batch of chunks. */
     const openAttempt = (route: Route, call: ProviderCall): Effect.Effect<Opened, GatewayError> =>
       Effect.uninterruptibleMask((restore) =>
         Effect.gen(function*() {
           const scope = yield* Scope.make()
-          const exit = yield* restore(
-            Effect.gen(function*() {
-              const pull: Pull = yield* Scope.extend(Stream.toPull(route.provider.stream(call)), scope)
-              let first = Chunk.empty<ChatCompletionChunk>()
-              while (Chunk.isEmpty(first)) {
-                first = yield* Effect.catchAll(pull, (error) =>
-                  Option.isSome(error)
-                    ? Effect.fail(error.value)
-                    : Effect.fail(
-                      new UpstreamBadResponse({
-                        vendor: call.vendor,
-                        message: `Upstream \`${call.vendor}\` ended the stream without sending a chunk`
-                      })
-                    ))
-              }
-              return { first, pull }
-            }).pipe(
-              Effect.timeoutFail({
-                duration: Math.min(policy.firstChunkTimeoutMs, policy.totalTimeoutMs),
-                onTimeout: () =>
-                  new UpstreamTimeout({
-                    vendor: call.vendor,
-                    phase: policy.firstChunkTimeoutMs <= policy.totalTimeoutMs ? "first_byte" : "total",
-                    timeoutMs: Math.min(policy.firstChunkTimeoutMs, policy.totalTimeoutMs)
-                  })
-              })
-            )
-          ).pipe(Effect.exit)
+          const deadline = (yield* Effect.clock).unsafeCurrentTimeMillis() + policy.totalTimeoutMs
+          const opening = route.provider.nativeTimeouts === true
+            ? firstChunk(route, call, scope)
+            : Effect.timeoutFail(firstChunk(route, call, scope), {
+              duration: Math.min(policy.firstChunkTimeoutMs, policy.totalTimeoutMs),
+              onTimeout: () =>
+                new UpstreamTimeout({
+                  vendor: call.vendor,
+                  phase: policy.firstChunkTimeoutMs <= policy.totalTimeoutMs ? "first_byte" : "total",
+                  timeoutMs: Math.min(policy.firstChunkTimeoutMs, policy.totalTimeoutMs)
+                })
+            })
+          const exit = yield* Effect.exit(restore(opening))
           if (Exit.isFailure(exit)) {
             yield* Scope.close(scope, exit)
             return yield* Effect.failCause(exit.cause)
           }
-          return { ...exit.value, scope }
+          return { ...exit.value, scope, deadline }
         })
       )
+
+    /** For providers without native timeouts: one timer per pull covers both the idle and the total deadline. */
+    const timedPull = (opened: Opened, vendor: string, clock: Clock.Clock): Pull =>
+      Effect.suspend(() => {
+        const remaining = opened.deadline - clock.unsafeCurrentTimeMillis()
+        const idle = policy.idleTimeoutMs <= remaining
+        return Effect.timeoutFail(opened.pull, {
+          duration: Math.max(0, idle ? policy.idleTimeoutMs : remaining),
+          onTimeout: () =>
+            Option.some(
+              new UpstreamTimeout({
+                vendor,
+                phase: idle ? "idle" : "total",
+                timeoutMs: idle ? policy.idleTimeoutMs : policy.totalTimeoutMs
+              })
+            )
+        })
+      })
 
     const streamOnce = (route: Route, call: ProviderCall): Stream.Stream<ChatCompletionChunk, GatewayError> =>
       Stream.unwrapScoped(
         Effect.gen(function*() {
           const clock = yield* Effect.clock
-          const deadline = clock.unsafeCurrentTimeMillis() + policy.totalTimeoutMs
-          const opened = yield* Effect.retry(openAttempt(route, call), schedule)
+          const opened = yield* withRetry(openAttempt(route, call))
           yield* Effect.addFinalizer((exit) => Scope.close(opened.scope, exit))
-          // One timer per pull covers both the idle and the total deadline.
-          const rest = Effect.suspend(() => {
-            const remaining = deadline - clock.unsafeCurrentTimeMillis()
-            const idle = policy.idleTimeoutMs <= remaining
-            return Effect.timeoutFail(opened.pull, {
-              duration: Math.max(0, idle ? policy.idleTimeoutMs : remaining),
-              onTimeout: () =>
-                Option.some(
-                  new UpstreamTimeout({
-                    vendor: call.vendor,
-                    phase: idle ? "idle" : "total",
-                    timeoutMs: idle ? policy.idleTimeoutMs : policy.totalTimeoutMs
-                  })
-                )
-            })
-          })
+          const rest = route.provider.nativeTimeouts === true ? opened.pull : timedPull(opened, call.vendor, clock)
           return Stream.concat(Stream.fromChunk(opened.first), Stream.repeatEffectChunkOption(rest))
         })
       )
@@ -148,7 +183,8 @@ const makeChatCompletions = (options: ChatCompletionsOptions = {}) =>
       request,
       vendor: route.vendor,
       model: route.model,
-      context
+      context,
+      ...(route.provider.nativeTimeouts === true ? { timeouts } : {})
     })
 
     const create = (request: ChatCompletionRequest, context: RequestContext) =>

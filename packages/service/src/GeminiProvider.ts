@@ -17,7 +17,8 @@ import {
 } from "./GeminiTranslation.js"
 import type { ModelInfo, Provider, ProviderCall } from "./Provider.js"
 import { fromGeminiStatus } from "./UpstreamErrors.js"
-import { describeBody, UpstreamHttp, type UpstreamResponse } from "./UpstreamHttp.js"
+import { describeBody, transportTimeouts, type UpstreamExchange, UpstreamHttp, type UpstreamResponse } from "./UpstreamHttp.js"
+import { isOk } from "./OpenAiCompatibleProvider.js"
 import { type DropUnsupportedParams, parseVendorJson, trimSlash } from "./VendorTranslation.js"
 
 /** The Gemini API, unless configured otherwise. */
@@ -114,31 +115,28 @@ export const make = (overrides: Partial<GeminiOptions> = {}) =>
 
     const now = Effect.map(Clock.currentTimeMillis, (ms) => Math.floor(ms / 1000))
 
+    const failFromExchange = (exchange: Omit<UpstreamExchange, "contentType">) =>
+      Effect.flatMap(Clock.currentTimeMillis, (nowMs) =>
+        Effect.fail(
+          fromGeminiStatus({ vendor: exchange.vendor, status: exchange.status, header: exchange.header, body: exchange.text, nowMs })
+        ))
     const failFromStatus = (response: UpstreamResponse) =>
-      Effect.flatMap(
-        Effect.zip(http.text(response), Clock.currentTimeMillis),
-        ([body, nowMs]) =>
-          Effect.fail(fromGeminiStatus({ vendor: response.vendor, status: response.status, header: response.header, body, nowMs }))
-      )
+      Effect.flatMap(http.text(response), (text) => failFromExchange({ ...response, text }))
 
     const create = (call: ProviderCall): Effect.Effect<ChatCompletion, GatewayError> =>
       Effect.gen(function*() {
         const body = yield* translate(call)
         const created = yield* now
-        return yield* Effect.scoped(
-          Effect.gen(function*() {
-            const response = yield* http.request({
-              vendor: call.vendor,
-              url: `${base}/${modelPath(call.model)}:generateContent`,
-              headers: jsonHeaders,
-              body: JSON.stringify(body)
-            })
-            if (response.status < 200 || response.status >= 300) return yield* failFromStatus(response)
-            const text = yield* http.text(response)
-            const decoded = yield* parseVendorJson(response, text, decodeResponse, "a Gemini GenerateContentResponse")
-            return yield* fromGeminiResponse(decoded, { vendor: call.vendor, model: call.model, created })
-          })
-        )
+        const exchange = yield* http.exchange({
+          vendor: call.vendor,
+          url: `${base}/${modelPath(call.model)}:generateContent`,
+          headers: jsonHeaders,
+          body: JSON.stringify(body),
+          ...transportTimeouts(call.timeouts, false)
+        })
+        if (!isOk(exchange.status)) return yield* failFromExchange(exchange)
+        const decoded = yield* parseVendorJson(exchange, exchange.text, decodeResponse, "a Gemini GenerateContentResponse")
+        return yield* fromGeminiResponse(decoded, { vendor: call.vendor, model: call.model, created })
       })
 
     const stream = (call: ProviderCall): Stream.Stream<ChatCompletionChunk, GatewayError> =>
@@ -150,9 +148,10 @@ export const make = (overrides: Partial<GeminiOptions> = {}) =>
             vendor: call.vendor,
             url: `${base}/${modelPath(call.model)}:streamGenerateContent?alt=sse`,
             headers: streamHeaders,
-            body: JSON.stringify(body)
+            body: JSON.stringify(body),
+            ...transportTimeouts(call.timeouts, true)
           })
-          if (response.status < 200 || response.status >= 300) return yield* failFromStatus(response)
+          if (!isOk(response.status)) return yield* failFromStatus(response)
           if (!response.contentType.includes("text/event-stream")) {
             const text = yield* http.text(response)
             return yield* new UpstreamBadResponse({
@@ -175,5 +174,5 @@ export const make = (overrides: Partial<GeminiOptions> = {}) =>
       options.models.map((id) => ({ id, vendor: "gemini", ownedBy: "google" }))
     )
 
-    return { family: "gemini", supportsN: true, create, stream, models } satisfies Provider
+    return { family: "gemini", supportsN: true, nativeTimeouts: true, create, stream, models } satisfies Provider
   })

@@ -1,17 +1,18 @@
 import {
-  ChatCompletion,
+  type ChatCompletion,
   type ChatCompletionChunk,
   completionToChunks,
   type GatewayError,
   InvalidRequest,
+  looksLikeCompletion,
   Unauthenticated,
   UpstreamBadResponse
 } from "@switchyard/core"
-import { Clock, Effect, Either, Redacted, Schema, Stream } from "effect"
+import { Clock, Effect, Either, Redacted, Stream } from "effect"
 import { decodeChunkStream } from "./ChunkStream.js"
 import type { ModelInfo, Provider, ProviderCall } from "./Provider.js"
 import { excerpt, fromUpstreamStatus } from "./UpstreamErrors.js"
-import { describeBody, UpstreamHttp, type UpstreamResponse } from "./UpstreamHttp.js"
+import { describeBody, transportTimeouts, type UpstreamExchange, UpstreamHttp, type UpstreamResponse } from "./UpstreamHttp.js"
 import { envPrefix } from "./VendorPresets.js"
 
 /** One OpenAI-compatible vendor: where it is, its key, extra headers. */
@@ -28,7 +29,6 @@ export interface OpenAiCompatibleVendor {
   readonly models?: ReadonlyArray<string> | undefined
 }
 
-const decodeCompletion = Schema.decodeUnknownEither(ChatCompletion)
 
 /**
  * The body sent upstream: the caller's request unchanged (unknown fields
@@ -61,20 +61,28 @@ const trimSlash = (url: string) => url.endsWith("/") ? url.slice(0, -1) : url
 
 /** Reads a non-2xx answer and turns it into the typed error. */
 export const failFromStatus = (http: UpstreamHttp["Type"], response: UpstreamResponse) =>
-  Effect.flatMap(
-    Effect.zip(http.text(response), Clock.currentTimeMillis),
-    ([body, nowMs]) =>
-      Effect.fail(fromUpstreamStatus({
-        vendor: response.vendor,
-        status: response.status,
-        header: response.header,
-        body,
-        nowMs
-      }))
-  )
+  Effect.flatMap(http.text(response), (text) => failFromExchange({ ...response, text }))
+
+/** The typed error of a whole non-2xx exchange. */
+export const failFromExchange = (exchange: Omit<UpstreamExchange, "contentType">) =>
+  Effect.flatMap(Clock.currentTimeMillis, (nowMs) =>
+    Effect.fail(fromUpstreamStatus({
+      vendor: exchange.vendor,
+      status: exchange.status,
+      header: exchange.header,
+      body: exchange.text,
+      nowMs
+    })))
+
+/** Whether a status is a success. */
+export const isOk = (status: number): boolean => status >= 200 && status < 300
 
 /** Parses a JSON completion body; anything else is a bad response with an excerpt. */
-export const parseCompletion = (vendor: string, response: UpstreamResponse, text: string) => {
+export const parseCompletion = (
+  vendor: string,
+  response: { readonly contentType: string; readonly status: number },
+  text: string
+): Either.Either<ChatCompletion, UpstreamBadResponse> => {
   let json: unknown
   try {
     json = JSON.parse(text)
@@ -88,13 +96,15 @@ export const parseCompletion = (vendor: string, response: UpstreamResponse, text
       })
     )
   }
-  return Either.mapLeft(decodeCompletion(json), () =>
+  if (looksLikeCompletion(json)) return Either.right(json)
+  return Either.left(
     new UpstreamBadResponse({
       vendor,
       message: `Upstream \`${vendor}\` sent JSON that is not a chat.completion (${describeBody(response.contentType, text)})`,
       excerpt: excerpt(text),
       upstreamStatus: response.status
-    }))
+    })
+  )
 }
 
 /** A provider for one OpenAI-compatible vendor. */
@@ -118,20 +128,23 @@ export const make = (vendor: OpenAiCompatibleVendor) =>
       return Either.right(headers)
     }
 
-    const create = (call: ProviderCall): Effect.Effect<ChatCompletion, GatewayError> =>
-      Effect.scoped(
-        Effect.gen(function*() {
-          const response = yield* http.request({
-            vendor: call.vendor,
-            url,
-            headers: yield* headersFor(call, "application/json"),
-            body: yield* upstreamBody(call, false)
-          })
-          if (response.status < 200 || response.status >= 300) return yield* failFromStatus(http, response)
-          const text = yield* http.text(response)
-          return yield* parseCompletion(call.vendor, response, text)
-        })
+    // The hot path: one `Effect.async` for the whole exchange, no scope, no generator.
+    const create = (call: ProviderCall): Effect.Effect<ChatCompletion, GatewayError> => {
+      const headers = headersFor(call, "application/json")
+      if (Either.isLeft(headers)) return Effect.fail(headers.left)
+      const body = upstreamBody(call, false)
+      if (Either.isLeft(body)) return Effect.fail(body.left)
+      return Effect.flatMap(
+        http.exchange({
+          vendor: call.vendor,
+          url,
+          headers: headers.right,
+          body: body.right,
+          ...transportTimeouts(call.timeouts, false)
+        }),
+        (exchange) => isOk(exchange.status) ? parseCompletion(call.vendor, exchange, exchange.text) : failFromExchange(exchange)
       )
+    }
 
     const stream = (call: ProviderCall): Stream.Stream<ChatCompletionChunk, GatewayError> =>
       Stream.unwrapScoped(
@@ -140,9 +153,10 @@ export const make = (vendor: OpenAiCompatibleVendor) =>
             vendor: call.vendor,
             url,
             headers: yield* headersFor(call, "text/event-stream"),
-            body: yield* upstreamBody(call, true)
+            body: yield* upstreamBody(call, true),
+            ...transportTimeouts(call.timeouts, true)
           })
-          if (response.status < 200 || response.status >= 300) return yield* failFromStatus(http, response)
+          if (!isOk(response.status)) return yield* failFromStatus(http, response)
           if (response.contentType.includes("text/event-stream")) {
             return decodeChunkStream(call.vendor)(http.bytes(response))
           }
@@ -159,7 +173,7 @@ export const make = (vendor: OpenAiCompatibleVendor) =>
       (vendor.models ?? []).map((id) => ({ id, vendor: vendor.name }))
     )
 
-    return { family: "openai-compatible", supportsN: true, create, stream, models } satisfies Provider
+    return { family: "openai-compatible", supportsN: true, nativeTimeouts: true, create, stream, models } satisfies Provider
   })
 
 /** Asks a vendor's `/models` endpoint which models it serves (for `switchyard models`). */
@@ -181,7 +195,7 @@ export const listUpstreamModels = (vendor: OpenAiCompatibleVendor, callerKey?: R
           headersTimeoutMs: 5_000,
           bodyTimeoutMs: 5_000
         })
-        if (response.status < 200 || response.status >= 300) return yield* failFromStatus(http, response)
+        if (!isOk(response.status)) return yield* failFromStatus(http, response)
         const text = yield* http.text(response)
         const json = yield* Effect.try({
           try: () => JSON.parse(text) as { data?: Array<{ id?: unknown; owned_by?: unknown }> },

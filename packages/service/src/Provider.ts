@@ -2,12 +2,24 @@ import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Gatewa
 import type { Effect, Stream } from "effect"
 import type { RequestContext } from "./RequestContext.js"
 
+/** The deadlines of one attempt, from the resilience policy. */
+export interface CallTimeouts {
+  /** Until the upstream starts answering (response headers, or the first chunk). */
+  readonly firstByteMs: number
+  /** The longest silence between two pieces of a streamed answer. */
+  readonly idleMs: number
+  /** The whole attempt. */
+  readonly totalMs: number
+}
+
 /** One upstream call: the request, its vendor and model (without the vendor prefix), and its context. */
 export interface ProviderCall {
   readonly request: ChatCompletionRequest
   readonly vendor: string
   readonly model: string
   readonly context: RequestContext
+  /** Set by `ChatCompletions` for providers that enforce timeouts themselves (`nativeTimeouts`). */
+  readonly timeouts?: CallTimeouts | undefined
 }
 
 /** A model a provider knows of, for `/v1/models`. */
@@ -19,14 +31,21 @@ export interface ModelInfo {
 
 /**
  * The port every vendor family implements. Each method is one attempt:
- * retries, timeouts and the stream's commit point are the `ChatCompletions`
- * service's job, so they behave the same for every vendor.
+ * retries and the stream's commit point are the `ChatCompletions` service's
+ * job, so they behave the same for every vendor; so are timeouts, unless the
+ * provider's transport enforces them (`nativeTimeouts`).
  */
 export interface Provider {
   /** The vendor family, for logs (`openai-compatible`, `anthropic`, `gemini`, `echo`, `test`). */
   readonly family: string
   /** Whether the vendor produces `n > 1` choices itself; if not, the service fans out `n` calls. */
   readonly supportsN: boolean
+  /**
+   * Whether the provider enforces `call.timeouts` itself, in its transport
+   * (undici's timers cost nothing per chunk; an Effect timeout forks fibers on
+   * every call). Otherwise `ChatCompletions` applies them with Effect timers.
+   */
+  readonly nativeTimeouts?: boolean | undefined
   /** A non-streaming completion. */
   readonly create: (call: ProviderCall) => Effect.Effect<ChatCompletion, GatewayError>
   /** A streamed completion; a failure may come before or after chunks. */

@@ -162,7 +162,7 @@ export const extraDelta = (key: string, value: unknown): ChoiceDelta => ({ [key]
  * with an excerpt, naming what was expected (`an Anthropic message`).
  */
 export const parseVendorJson = <A>(
-  response: UpstreamResponse,
+  response: Pick<UpstreamResponse, "vendor" | "status" | "contentType">,
   text: string,
   decode: (u: unknown) => Either.Either<A, ParseResult.ParseError>,
   what: string
