@@ -12,8 +12,8 @@ import {
   Sse,
   UnsupportedMediaType
 } from "@switchyard/core"
-import { ChatCompletions, type RequestContext } from "@switchyard/service"
-import { Cause, Chunk, Effect, Either, Exit, Fiber, Option, Redacted, Runtime, Schema, Scope, Stream } from "effect"
+import { ChatCompletions, type ChunkPull, type RequestContext } from "@switchyard/service"
+import { Cause, Effect, Either, Redacted, Runtime, Schema } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { Gateway } from "./GatewayConfig.js"
 
@@ -120,63 +120,55 @@ export const makeCompletionRoute = Effect.gen(function*() {
     })
 
   const respondStream = (res: ServerResponse, exchange: Exchange, request: ChatCompletionRequest, context: RequestContext) =>
-    Effect.gen(function*() {
-      const scope = yield* Effect.scope
-      const pull = yield* Stream.toPull(completions.stream(request, context))
-      const clock = yield* Effect.clock
-      let lastWrite = clock.unsafeCurrentTimeMillis()
-      const write = (text: string): boolean => {
-        lastWrite = clock.unsafeCurrentTimeMillis()
-        return res.write(text)
-      }
+    Effect.suspend(() => {
       const open = () => {
         if (!res.headersSent) res.writeHead(200, { ...SSE_HEADERS, "x-request-id": exchange.requestId })
       }
-      // While nothing is written for `keepAliveMs`, send a comment. Waiting that long for the
-      // first chunk commits the response: later failures are then reported in-band.
-      const keepAlive = Effect.suspend(() => {
-        const idle = clock.unsafeCurrentTimeMillis() - lastWrite
-        if (idle >= config.keepAliveMs && !res.writableEnded) {
-          open()
-          write(Sse.KEEP_ALIVE)
-          return Effect.sleep(config.keepAliveMs)
-        }
-        return Effect.sleep(config.keepAliveMs - idle)
-      }).pipe(Effect.forever)
-      yield* Effect.forkIn(keepAlive, scope)
-
-      const writeBatch = (batch: Chunk.Chunk<ChatCompletionChunk>): boolean => {
+      // While nothing is written for `keepAliveMs`, send a comment (a plain timer, refreshed by
+      // every write: cheaper than a fiber). Waiting that long for the first chunk commits the
+      // response: later failures are then reported in-band.
+      const keepAlive = setTimeout(() => {
+        if (res.writableEnded) return
+        open()
+        res.write(Sse.KEEP_ALIVE)
+        keepAlive.refresh()
+      }, config.keepAliveMs)
+      const writeBatch = (batch: ReadonlyArray<ChatCompletionChunk>): boolean => {
         let text = ""
         for (const chunk of batch) {
           if (chunk.usage != null) exchange.usage = chunk.usage
           text += Sse.encodeChunk(chunk)
         }
-        return write(text)
+        keepAlive.refresh()
+        open()
+        return res.write(text)
       }
-
-      while (true) {
-        const next = yield* Effect.exit(pull)
-        if (Exit.isSuccess(next)) {
-          open()
-          if (!writeBatch(next.value)) yield* awaitDrain(res)
-          continue
-        }
-        const failure = Cause.failureOption(next.cause)
-        if (Option.isSome(failure) && Option.isNone(failure.value)) {
-          open()
-          res.end(Sse.DONE)
-          return
-        }
-        if (Option.isSome(failure) && Option.isSome(failure.value)) {
-          const error = failure.value.value
-          if (!res.headersSent) return sendError(res, exchange, error)
-          exchange.error = error.message
-          res.end(Sse.encodeError(error))
-          return
-        }
-        return yield* Effect.failCause(next.cause as Cause.Cause<never>)
+      const fail = (error: GatewayError) => {
+        if (!res.headersSent) return sendError(res, exchange, error)
+        exchange.error = error.message
+        res.end(Sse.encodeError(error))
       }
-    }).pipe(Effect.scoped)
+      const relay = (pull: ChunkPull): Effect.Effect<void> =>
+        Effect.matchEffect(pull, {
+          onFailure: (error) => Effect.sync(() => fail(error)),
+          onSuccess: (batch) => {
+            if (batch === null) {
+              open()
+              res.end(Sse.DONE)
+              return Effect.void
+            }
+            return writeBatch(batch) ? relay(pull) : Effect.zipRight(awaitDrain(res), relay(pull))
+          }
+        })
+      return completions.open(request, context).pipe(
+        Effect.matchEffect({
+          onFailure: (error) => Effect.sync(() => fail(error)),
+          onSuccess: ({ first, pull }) => writeBatch(first) ? relay(pull) : Effect.zipRight(awaitDrain(res), relay(pull))
+        }),
+        Effect.scoped,
+        Effect.ensuring(Effect.sync(() => clearTimeout(keepAlive)))
+      )
+    })
 
   const run = (res: ServerResponse, exchange: Exchange, request: ChatCompletionRequest, context: RequestContext) => {
     const program = (request.stream === true
@@ -264,7 +256,3 @@ export const makeCompletionRoute = Effect.gen(function*() {
     })
   }
 })
-
-/** Keeps the compiler honest about the fiber type returned by `run`. */
-export type CompletionFiber = Fiber.RuntimeFiber<void, never>
-export type { Scope }

@@ -5,7 +5,7 @@ import {
   Unauthenticated,
   UpstreamBadResponse
 } from "@switchyard/core"
-import { Clock, Effect, Either, Redacted, Schema, Stream } from "effect"
+import { Clock, Effect, Either, Redacted, Schema, type Scope, type Stream } from "effect"
 import {
   type AnthropicCall,
   AnthropicStreamParser,
@@ -15,9 +15,9 @@ import {
   toAnthropicRequest,
   TranslationOptions
 } from "./AnthropicTranslation.js"
-import { decodeWith } from "./ChunkStream.js"
+import { pullWith, toStream } from "./ChunkStream.js"
 import { failFromExchange, failFromStatus, isOk } from "./OpenAiCompatibleProvider.js"
-import type { ModelInfo, Provider, ProviderCall } from "./Provider.js"
+import type { ChunkPull, ModelInfo, Provider, ProviderCall } from "./Provider.js"
 import { describeBody, transportTimeouts, UpstreamHttp } from "./UpstreamHttp.js"
 import { type DropUnsupportedParams, parseVendorJson, trimSlash } from "./VendorTranslation.js"
 
@@ -143,8 +143,7 @@ export const make = (overrides: Partial<AnthropicOptions> = {}) =>
         return fromAnthropicMessage(message, { created, jsonTool: translated.jsonTool })
       })
 
-    const stream = (call: ProviderCall): Stream.Stream<ChatCompletionChunk, GatewayError> =>
-      Stream.unwrapScoped(
+    const open = (call: ProviderCall): Effect.Effect<ChunkPull, GatewayError, Scope.Scope> =>
         Effect.gen(function*() {
           const translated = yield* translate(call)
           const created = yield* now
@@ -171,13 +170,14 @@ export const make = (overrides: Partial<AnthropicOptions> = {}) =>
             jsonTool: translated.jsonTool,
             includeUsage: call.request.stream_options?.include_usage === true
           }
-          return decodeWith(() => new AnthropicStreamParser(context))(http.bytes(response))
+          return pullWith(new AnthropicStreamParser(context), http.reader(response))
         })
-      )
+
+    const stream = (call: ProviderCall): Stream.Stream<ChatCompletionChunk, GatewayError> => toStream(open(call))
 
     const models: Effect.Effect<ReadonlyArray<ModelInfo>, GatewayError> = Effect.succeed(
       options.models.map((id) => ({ id, vendor: "anthropic", ownedBy: "anthropic" }))
     )
 
-    return { family: "anthropic", supportsN: false, nativeTimeouts: true, create, stream, models } satisfies Provider
+    return { family: "anthropic", supportsN: false, nativeTimeouts: true, create, stream, open, models } satisfies Provider
   })

@@ -9,7 +9,7 @@ import {
   UpstreamTimeout
 } from "@switchyard/core"
 import { Chunk, type Clock, Context, Effect, Exit, Layer, Option, Scope, Stream } from "effect"
-import type { CallTimeouts, ModelInfo, ProviderCall } from "./Provider.js"
+import type { CallTimeouts, ChunkPull, ModelInfo, ProviderCall } from "./Provider.js"
 import { ProviderRegistry, type Route } from "./ProviderRegistry.js"
 import type { RequestContext } from "./RequestContext.js"
 import { makePolicy, type ResiliencePolicy, retrySchedule, shouldRetry } from "./ResiliencePolicy.js"
@@ -38,6 +38,15 @@ export class ChatCompletions extends Context.Tag("@switchyard/service/ChatComple
     request: ChatCompletionRequest,
     context: RequestContext
   ) => Stream.Stream<ChatCompletionChunk, GatewayError>
+  /**
+   * The same streamed completion, opened in the scope up to its first chunks
+   * (retries included), then pulled batch by batch: what a server relays,
+   * without the cost of running an Effect stream per request.
+   */
+  readonly open: (
+    request: ChatCompletionRequest,
+    context: RequestContext
+  ) => Effect.Effect<OpenedCompletion, GatewayError, Scope.Scope>
   /** The models every configured vendor knows. */
   readonly models: Effect.Effect<ReadonlyArray<ModelInfo>>
   /** The configured vendors. */
@@ -54,15 +63,58 @@ export class ChatCompletions extends Context.Tag("@switchyard/service/ChatComple
   static readonly make = (options: ChatCompletionsOptions = {}) => makeChatCompletions(options)
 }
 
-type Pull = Effect.Effect<Chunk.Chunk<ChatCompletionChunk>, Option.Option<GatewayError>>
+/** A streamed completion that has started: its first chunks, and a pull for the rest. */
+export interface OpenedCompletion {
+  /** The first batch: never empty. */
+  readonly first: ReadonlyArray<ChatCompletionChunk>
+  /** The next batch (never empty), or `null` once the answer is complete. */
+  readonly pull: ChunkPull
+}
 
-interface Opened {
-  readonly first: Chunk.Chunk<ChatCompletionChunk>
-  readonly pull: Pull
+interface Opened extends OpenedCompletion {
   readonly scope: Scope.CloseableScope
   /** When the attempt's total time is up (clock milliseconds). */
   readonly deadline: number
 }
+
+/** A pull over an Effect stream's pull, for providers that only offer `stream`. */
+const fromStreamPull = (pull: Effect.Effect<Chunk.Chunk<ChatCompletionChunk>, Option.Option<GatewayError>>): ChunkPull => {
+  const next: ChunkPull = Effect.matchEffect(pull, {
+    onFailure: (error) => Option.isSome(error) ? Effect.fail(error.value) : Effect.succeed(null),
+    onSuccess: (batch) => Chunk.isEmpty(batch) ? next : Effect.succeed(Chunk.toReadonlyArray(batch))
+  })
+  return next
+}
+
+/** Opens an Effect stream up to its first chunks. */
+const openStream = (
+  stream: Stream.Stream<ChatCompletionChunk, GatewayError>,
+  vendor: string
+): Effect.Effect<OpenedCompletion, GatewayError, Scope.Scope> =>
+  Effect.flatMap(Stream.toPull(stream), (pull) => firstBatch(fromStreamPull(pull), vendor))
+
+const firstBatch = (pull: ChunkPull, vendor: string): Effect.Effect<OpenedCompletion, GatewayError> =>
+  Effect.flatMap(pull, (first) =>
+    first === null
+      ? Effect.fail(
+        new UpstreamBadResponse({ vendor, message: `Upstream \`${vendor}\` ended the stream without sending a chunk` })
+      )
+      : Effect.succeed({ first, pull }))
+
+/** The stream of an opened completion. */
+const streamOf = (
+  opened: Effect.Effect<OpenedCompletion, GatewayError, Scope.Scope>
+): Stream.Stream<ChatCompletionChunk, GatewayError> =>
+  Stream.unwrapScoped(Effect.map(opened, ({ first, pull }) =>
+    Stream.concat(
+      Stream.fromIterable(first),
+      Stream.repeatEffectChunkOption(
+        Effect.matchEffect(pull, {
+          onFailure: (error) => Effect.fail(Option.some(error)),
+          onSuccess: (batch) => batch === null ? Effect.fail(Option.none()) : Effect.succeed(Chunk.unsafeFromArray(batch))
+        })
+      )
+    )))
 
 const makeChatCompletions = (options: ChatCompletionsOptions = {}) =>
   Effect.gen(function*() {
@@ -106,23 +158,10 @@ const makeChatCompletions = (options: ChatCompletionsOptions = {}) =>
           })
       )
 
-    const firstChunk = (route: Route, call: ProviderCall, scope: Scope.Scope) =>
-      Effect.gen(function*() {
-        const pull: Pull = yield* Scope.extend(Stream.toPull(route.provider.stream(call)), scope)
-        let first = Chunk.empty<ChatCompletionChunk>()
-        while (Chunk.isEmpty(first)) {
-          first = yield* Effect.catchAll(pull, (error) =>
-            Option.isSome(error)
-              ? Effect.fail(error.value)
-              : Effect.fail(
-                new UpstreamBadResponse({
-                  vendor: call.vendor,
-                  message: `Upstream \`${call.vendor}\` ended the stream without sending a chunk`
-                })
-              ))
-        }
-        return { first, pull }
-      })
+    const firstChunk = (route: Route, call: ProviderCall, scope: Scope.Scope): Effect.Effect<OpenedCompletion, GatewayError> =>
+      route.provider.open !== undefined
+        ? Effect.flatMap(Scope.extend(route.provider.open(call), scope), (pull) => firstBatch(pull, call.vendor))
+        : Scope.extend(openStream(route.provider.stream(call), call.vendor), scope)
 
     /** Opens one attempt: the upstream stream up to its first non-empty batch of chunks. */
     const openAttempt = (route: Route, call: ProviderCall): Effect.Effect<Opened, GatewayError> =>
@@ -151,33 +190,29 @@ const makeChatCompletions = (options: ChatCompletionsOptions = {}) =>
       )
 
     /** For providers without native timeouts: one timer per pull covers both the idle and the total deadline. */
-    const timedPull = (opened: Opened, vendor: string, clock: Clock.Clock): Pull =>
+    const timedPull = (opened: Opened, vendor: string, clock: Clock.Clock): ChunkPull =>
       Effect.suspend(() => {
         const remaining = opened.deadline - clock.unsafeCurrentTimeMillis()
         const idle = policy.idleTimeoutMs <= remaining
         return Effect.timeoutFail(opened.pull, {
           duration: Math.max(0, idle ? policy.idleTimeoutMs : remaining),
           onTimeout: () =>
-            Option.some(
-              new UpstreamTimeout({
-                vendor,
-                phase: idle ? "idle" : "total",
-                timeoutMs: idle ? policy.idleTimeoutMs : policy.totalTimeoutMs
-              })
-            )
+            new UpstreamTimeout({
+              vendor,
+              phase: idle ? "idle" : "total",
+              timeoutMs: idle ? policy.idleTimeoutMs : policy.totalTimeoutMs
+            })
         })
       })
 
-    const streamOnce = (route: Route, call: ProviderCall): Stream.Stream<ChatCompletionChunk, GatewayError> =>
-      Stream.unwrapScoped(
-        Effect.gen(function*() {
-          const clock = yield* Effect.clock
-          const opened = yield* withRetry(openAttempt(route, call))
-          yield* Effect.addFinalizer((exit) => Scope.close(opened.scope, exit))
-          const rest = route.provider.nativeTimeouts === true ? opened.pull : timedPull(opened, call.vendor, clock)
-          return Stream.concat(Stream.fromChunk(opened.first), Stream.repeatEffectChunkOption(rest))
-        })
-      )
+    /** One call, retried until its first chunks; the attempt's resources live in the caller's scope. */
+    const openOnce = (route: Route, call: ProviderCall): Effect.Effect<OpenedCompletion, GatewayError, Scope.Scope> =>
+      Effect.gen(function*() {
+        const opened = yield* withRetry(openAttempt(route, call))
+        yield* Effect.addFinalizer((exit) => Scope.close(opened.scope, exit))
+        if (route.provider.nativeTimeouts === true) return opened
+        return { first: opened.first, pull: timedPull(opened, call.vendor, yield* Effect.clock) }
+      })
 
     const callFor = (route: Route, request: ChatCompletionRequest, context: RequestContext): ProviderCall => ({
       request,
@@ -194,16 +229,18 @@ const makeChatCompletions = (options: ChatCompletionsOptions = {}) =>
         return fanOutCreate(n, (index) => createOnce(route, callFor(route, { ...request, n: 1 }, withIndex(context, index))))
       })
 
-    const stream = (request: ChatCompletionRequest, context: RequestContext) =>
-      Stream.unwrap(
-        Effect.map(registry.resolve(request.model), (route) => {
-          const n = request.n ?? 1
-          if (n <= 1 || route.provider.supportsN) return streamOnce(route, callFor(route, request, context))
-          return fanOutStream(n, (index) => streamOnce(route, callFor(route, { ...request, n: 1 }, withIndex(context, index))))
-        })
-      )
+    const open = (request: ChatCompletionRequest, context: RequestContext) =>
+      Effect.flatMap(registry.resolve(request.model), (route) => {
+        const n = request.n ?? 1
+        if (n <= 1 || route.provider.supportsN) return openOnce(route, callFor(route, request, context))
+        const streams = (index: number) =>
+          streamOf(openOnce(route, callFor(route, { ...request, n: 1 }, withIndex(context, index))))
+        return openStream(fanOutStream(n, streams), route.vendor)
+      })
 
-    return { create, stream, models: registry.models, vendors: registry.vendors, policy }
+    const stream = (request: ChatCompletionRequest, context: RequestContext) => streamOf(open(request, context))
+
+    return { create, stream, open, models: registry.models, vendors: registry.vendors, policy }
   })
 
 const withIndex = (context: RequestContext, index: number): RequestContext =>

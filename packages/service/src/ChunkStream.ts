@@ -6,7 +6,8 @@ import {
   UpstreamBadResponse,
   UpstreamUnavailable
 } from "@switchyard/core"
-import { Channel, Chunk, Stream } from "effect"
+import { Chunk, Effect, Option, type Scope, Stream } from "effect"
+import type { ChunkPull } from "./Provider.js"
 import { excerpt, fromStreamError } from "./UpstreamErrors.js"
 
 /** The outcome of feeding some bytes to a stream parser. */
@@ -104,45 +105,62 @@ export class ChunkStreamParser implements StreamParser {
   }
 }
 
-const emit = (chunks: Array<ChatCompletionChunk>) =>
-  chunks.length === 0 ? Channel.void : Channel.write(Chunk.unsafeFromArray(chunks))
-
 /**
- * Runs a byte stream through a fresh parser: one channel step per batch of
- * bytes, no fiber or Effect per chunk. The stream ends when the parser says it
- * is done, fails with the parser's error after the chunks before it, and
- * otherwise asks the parser at the end of the body whether it was complete.
+ * Decodes a streamed body with a parser, as a pull over a source of body pieces
+ * (`null` at the end of the body): each pull reads until it has chunks to
+ * return, `null` once the stream is complete. A failure after some chunks is
+ * held back until those chunks have been returned.
  */
-export const decodeWith = (makeParser: () => StreamParser) =>
-<E, R>(bytes: Stream.Stream<Uint8Array, E, R>): Stream.Stream<ChatCompletionChunk, E | GatewayError, R> =>
-  Stream.suspend(() => {
-    const parser = makeParser()
-    const finish = (step: Step) =>
-      step.error !== undefined ? Channel.zipRight(emit(step.chunks), Channel.fail(step.error)) : emit(step.chunks)
-    const loop: Channel.Channel<
-      Chunk.Chunk<ChatCompletionChunk>,
-      Chunk.Chunk<Uint8Array>,
-      E | GatewayError,
-      E,
-      void,
-      unknown
-    > = Channel.readWithCause({
-      onInput: (input: Chunk.Chunk<Uint8Array>) => {
-        let chunks: Array<ChatCompletionChunk> = []
-        for (const bytes of input) {
-          const step = parser.push(bytes)
-          chunks = chunks.length === 0 ? step.chunks : chunks.concat(step.chunks)
-          if (step.error !== undefined) return finish({ ...step, chunks })
-          // The stream ends when the parser says so, whether or not the upstream ends the body.
-          if (step.done) return emit(chunks)
+export const pullWith = (
+  parser: StreamParser,
+  next: Effect.Effect<Uint8Array | null, GatewayError>
+): ChunkPull => {
+  let finished = false
+  let pending: GatewayError | undefined
+  const pull: ChunkPull = Effect.suspend(() => {
+    if (pending !== undefined) {
+      const error = pending
+      pending = undefined
+      finished = true
+      return Effect.fail(error)
+    }
+    if (finished) return Effect.succeed(null)
+    return Effect.flatMap(next, (bytes) => {
+      const step = bytes === null ? parser.end() : parser.push(bytes)
+      if (bytes === null || step.done) finished = true
+      if (step.error !== undefined) {
+        if (step.chunks.length === 0) {
+          finished = true
+          return Effect.fail(step.error)
         }
-        return Channel.zipRight(emit(chunks), loop)
-      },
-      onFailure: (cause) => Channel.failCause(cause),
-      onDone: () => finish(parser.end())
+        pending = step.error
+        return Effect.succeed(step.chunks)
+      }
+      if (step.chunks.length > 0) return Effect.succeed(step.chunks)
+      return finished ? Effect.succeed(null) : pull
     })
-    return bytes.pipe(Stream.pipeThroughChannelOrFail(loop))
   })
+  return pull
+}
 
-/** Decodes an OpenAI-style SSE byte stream into chat completion chunks. */
-export const decodeChunkStream = (vendor: string) => decodeWith(() => new ChunkStreamParser(vendor))
+/** A pull that returns `chunks` once, then ends. */
+export const pullOf = (chunks: ReadonlyArray<ChatCompletionChunk>): ChunkPull => {
+  let sent = chunks.length === 0
+  return Effect.sync(() => {
+    if (sent) return null
+    sent = true
+    return chunks
+  })
+}
+
+/** The stream of an opened pull: for library users of `Provider.stream`, built once per call. */
+export const toStream = (
+  opened: Effect.Effect<ChunkPull, GatewayError, Scope.Scope>
+): Stream.Stream<ChatCompletionChunk, GatewayError> =>
+  Stream.unwrapScoped(Effect.map(opened, (pull) =>
+    Stream.repeatEffectChunkOption(
+      Effect.matchEffect(pull, {
+        onFailure: (error) => Effect.fail(Option.some(error)),
+        onSuccess: (batch) => batch === null ? Effect.fail(Option.none()) : Effect.succeed(Chunk.unsafeFromArray(batch))
+      })
+    )))

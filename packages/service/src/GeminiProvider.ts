@@ -5,8 +5,8 @@ import {
   Unauthenticated,
   UpstreamBadResponse
 } from "@switchyard/core"
-import { Clock, Effect, Either, Redacted, Schema, Stream } from "effect"
-import { decodeWith } from "./ChunkStream.js"
+import { Clock, Effect, Either, Redacted, Schema, type Scope, type Stream } from "effect"
+import { pullWith, toStream } from "./ChunkStream.js"
 import {
   defaultTranslationOptions,
   fromGeminiResponse,
@@ -15,7 +15,7 @@ import {
   toGeminiRequest,
   TranslationOptions
 } from "./GeminiTranslation.js"
-import type { ModelInfo, Provider, ProviderCall } from "./Provider.js"
+import type { ChunkPull, ModelInfo, Provider, ProviderCall } from "./Provider.js"
 import { fromGeminiStatus } from "./UpstreamErrors.js"
 import { describeBody, transportTimeouts, type UpstreamExchange, UpstreamHttp, type UpstreamResponse } from "./UpstreamHttp.js"
 import { isOk } from "./OpenAiCompatibleProvider.js"
@@ -139,8 +139,7 @@ export const make = (overrides: Partial<GeminiOptions> = {}) =>
         return yield* fromGeminiResponse(decoded, { vendor: call.vendor, model: call.model, created })
       })
 
-    const stream = (call: ProviderCall): Stream.Stream<ChatCompletionChunk, GatewayError> =>
-      Stream.unwrapScoped(
+    const open = (call: ProviderCall): Effect.Effect<ChunkPull, GatewayError, Scope.Scope> =>
         Effect.gen(function*() {
           const body = yield* translate(call)
           const created = yield* now
@@ -166,13 +165,14 @@ export const make = (overrides: Partial<GeminiOptions> = {}) =>
             created,
             includeUsage: call.request.stream_options?.include_usage === true
           }
-          return decodeWith(() => new GeminiStreamParser(context))(http.bytes(response))
+          return pullWith(new GeminiStreamParser(context), http.reader(response))
         })
-      )
+
+    const stream = (call: ProviderCall): Stream.Stream<ChatCompletionChunk, GatewayError> => toStream(open(call))
 
     const models: Effect.Effect<ReadonlyArray<ModelInfo>, GatewayError> = Effect.succeed(
       options.models.map((id) => ({ id, vendor: "gemini", ownedBy: "google" }))
     )
 
-    return { family: "gemini", supportsN: true, nativeTimeouts: true, create, stream, models } satisfies Provider
+    return { family: "gemini", supportsN: true, nativeTimeouts: true, create, stream, open, models } satisfies Provider
   })

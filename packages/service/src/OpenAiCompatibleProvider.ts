@@ -8,9 +8,9 @@ import {
   Unauthenticated,
   UpstreamBadResponse
 } from "@switchyard/core"
-import { Clock, Effect, Either, Redacted, Stream } from "effect"
-import { decodeChunkStream } from "./ChunkStream.js"
-import type { ModelInfo, Provider, ProviderCall } from "./Provider.js"
+import { Clock, Effect, Either, Redacted, type Scope, type Stream } from "effect"
+import { ChunkStreamParser, pullOf, pullWith, toStream } from "./ChunkStream.js"
+import type { ChunkPull, ModelInfo, Provider, ProviderCall } from "./Provider.js"
 import { excerpt, fromUpstreamStatus } from "./UpstreamErrors.js"
 import { describeBody, transportTimeouts, type UpstreamExchange, UpstreamHttp, type UpstreamResponse } from "./UpstreamHttp.js"
 import { envPrefix } from "./VendorPresets.js"
@@ -146,34 +146,32 @@ export const make = (vendor: OpenAiCompatibleVendor) =>
       )
     }
 
-    const stream = (call: ProviderCall): Stream.Stream<ChatCompletionChunk, GatewayError> =>
-      Stream.unwrapScoped(
-        Effect.gen(function*() {
-          const response = yield* http.request({
-            vendor: call.vendor,
-            url,
-            headers: yield* headersFor(call, "text/event-stream"),
-            body: yield* upstreamBody(call, true),
-            ...transportTimeouts(call.timeouts, true)
-          })
-          if (!isOk(response.status)) return yield* failFromStatus(http, response)
-          if (response.contentType.includes("text/event-stream")) {
-            return decodeChunkStream(call.vendor)(http.bytes(response))
-          }
-          // Some servers ignore `stream: true` and answer with one JSON completion.
-          const text = yield* http.text(response)
-          const completion = yield* parseCompletion(call.vendor, response, text)
-          return Stream.fromIterable(
-            completionToChunks(completion, { includeUsage: call.request.stream_options?.include_usage === true })
-          )
+    const open = (call: ProviderCall): Effect.Effect<ChunkPull, GatewayError, Scope.Scope> =>
+      Effect.gen(function*() {
+        const response = yield* http.request({
+          vendor: call.vendor,
+          url,
+          headers: yield* headersFor(call, "text/event-stream"),
+          body: yield* upstreamBody(call, true),
+          ...transportTimeouts(call.timeouts, true)
         })
-      )
+        if (!isOk(response.status)) return yield* failFromStatus(http, response)
+        if (response.contentType.includes("text/event-stream")) {
+          return pullWith(new ChunkStreamParser(call.vendor), http.reader(response))
+        }
+        // Some servers ignore `stream: true` and answer with one JSON completion.
+        const text = yield* http.text(response)
+        const completion = yield* parseCompletion(call.vendor, response, text)
+        return pullOf(completionToChunks(completion, { includeUsage: call.request.stream_options?.include_usage === true }))
+      })
+
+    const stream = (call: ProviderCall): Stream.Stream<ChatCompletionChunk, GatewayError> => toStream(open(call))
 
     const models: Effect.Effect<ReadonlyArray<ModelInfo>, GatewayError> = Effect.succeed(
       (vendor.models ?? []).map((id) => ({ id, vendor: vendor.name }))
     )
 
-    return { family: "openai-compatible", supportsN: true, nativeTimeouts: true, create, stream, models } satisfies Provider
+    return { family: "openai-compatible", supportsN: true, nativeTimeouts: true, create, stream, open, models } satisfies Provider
   })
 
 /** Asks a vendor's `/models` endpoint which models it serves (for `switchyard models`). */

@@ -1,5 +1,5 @@
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, GatewayError } from "@switchyard/core"
-import type { Effect, Stream } from "effect"
+import type { Effect, Scope, Stream } from "effect"
 import type { RequestContext } from "./RequestContext.js"
 
 /** The deadlines of one attempt, from the resilience policy. */
@@ -21,6 +21,13 @@ export interface ProviderCall {
   /** Set by `ChatCompletions` for providers that enforce timeouts themselves (`nativeTimeouts`). */
   readonly timeouts?: CallTimeouts | undefined
 }
+
+/**
+ * The next batch of a streamed answer: a non-empty array of chunks, or
+ * `null` once the answer is complete. A cheaper protocol than `Stream` for
+ * the hot path (an Effect stream costs hundreds of µs to set up and run).
+ */
+export type ChunkPull = Effect.Effect<ReadonlyArray<ChatCompletionChunk> | null, GatewayError>
 
 /** A model a provider knows of, for `/v1/models`. */
 export interface ModelInfo {
@@ -50,6 +57,12 @@ export interface Provider {
   readonly create: (call: ProviderCall) => Effect.Effect<ChatCompletion, GatewayError>
   /** A streamed completion; a failure may come before or after chunks. */
   readonly stream: (call: ProviderCall) => Stream.Stream<ChatCompletionChunk, GatewayError>
+  /**
+   * The same streamed completion as a pull living in the scope (optional:
+   * the service derives it from `stream` otherwise). HTTP providers offer it,
+   * so the gateway relays without running an Effect stream per request.
+   */
+  readonly open?: ((call: ProviderCall) => Effect.Effect<ChunkPull, GatewayError, Scope.Scope>) | undefined
   /** The models this vendor is known to serve (may be empty when unknown). */
   readonly models: Effect.Effect<ReadonlyArray<ModelInfo>, GatewayError>
 }

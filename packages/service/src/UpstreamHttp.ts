@@ -1,5 +1,5 @@
 import { type GatewayError, UpstreamBadResponse, UpstreamTimeout } from "@switchyard/core"
-import { Context, Effect, Exit, Layer, type Scope, Stream } from "effect"
+import { Context, Effect, Exit, Layer, type Scope } from "effect"
 import { EventEmitter } from "node:events"
 import { Agent, type Dispatcher, request } from "undici"
 import type { CallTimeouts } from "./Provider.js"
@@ -218,21 +218,17 @@ const makeUpstreamHttp = (options: UpstreamHttpOptions = {}) =>
         )
       })
 
-    // Not the body's own async iterable: its `return()` waits for a pending
-    // `next()`, so closing the stream of a stalled upstream (interruption, a
-    // timeout) would hang. The response's finalizer ends the body instead.
-    const bytes = (response: UpstreamResponse): Stream.Stream<Uint8Array, GatewayError> =>
-      Stream.fromAsyncIterable(
-        {
-          [Symbol.asyncIterator]: () => {
-            const iterator = (response.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]()
-            return { next: () => iterator.next() }
-          }
-        },
-        (error) => failure(response, error)
-      )
+    const reader = (response: UpstreamResponse): Effect.Effect<Uint8Array | null, GatewayError> => {
+      const iterator = (response.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]()
+      return Effect.async<Uint8Array | null, GatewayError>((resume) => {
+        iterator.next().then(
+          (result) => resume(Effect.succeed(result.done === true ? null : result.value)),
+          (error) => resume(Effect.fail(failure(response, error)))
+        )
+      })
+    }
 
-    return { request: requestScoped, exchange, text, bytes }
+    return { request: requestScoped, exchange, text, reader }
   })
 
 /**
@@ -250,8 +246,13 @@ export class UpstreamHttp extends Context.Tag("@switchyard/service/UpstreamHttp"
   readonly exchange: (options: UpstreamRequest) => Effect.Effect<UpstreamExchange, GatewayError>
   /** Reads a whole body as text, up to the size limit. */
   readonly text: (response: UpstreamResponse) => Effect.Effect<string, GatewayError>
-  /** The body as a stream of bytes. */
-  readonly bytes: (response: UpstreamResponse) => Stream.Stream<Uint8Array, GatewayError>
+  /**
+   * The body as a source of pieces, `null` at its end: the cheap way to read
+   * a streamed answer. Not the body's own async iteration, whose `return()`
+   * waits for a pending read and so hangs on a stalled upstream: an
+   * interrupted read is abandoned, and the response's finalizer ends the body.
+   */
+  readonly reader: (response: UpstreamResponse) => Effect.Effect<Uint8Array | null, GatewayError>
 }>() {
   /** A pool with the given options, closed when the layer's scope ends. */
   static readonly layer = (options: UpstreamHttpOptions = {}): Layer.Layer<UpstreamHttp> =>
