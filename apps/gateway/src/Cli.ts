@@ -57,7 +57,7 @@ const serve = Command.make("serve", {
       shutdownGraceMs: Option.getOrUndefined(flags.shutdownGrace)
     })
     const layer = Server.layer.pipe(
-      Layer.provideMerge(ServiceConfig.layer(config.service, { preloadEcho: true })),
+      Layer.provideMerge(ServiceConfig.layer(config.service)),
       Layer.provide(RequestLog.layer(config.logFormat)),
       Layer.provide(Layer.succeed(Gateway, config))
     )

@@ -1,5 +1,6 @@
 import {
   type GatewayError,
+  InternalError,
   MethodNotAllowed,
   type ModelList,
   openApiDocument,
@@ -12,7 +13,6 @@ import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import { makeKeyChecker } from "./Auth.js"
 import { type Exchange, makeCompletionRoute, sendError, sendJson } from "./CompletionRoute.js"
-import { makeDocsHandler } from "./Docs.js"
 import { Gateway, isLoopback } from "./GatewayConfig.js"
 import { RequestLog } from "./RequestLog.js"
 
@@ -66,9 +66,11 @@ export const make = Effect.gen(function*() {
 
   const openApiText = JSON.stringify(openApiDocument())
   const completion = yield* makeCompletionRoute
-  const docs = yield* makeDocsHandler
   const runtime = yield* Effect.runtime<never>()
   const runPromise = Runtime.runPromise(runtime)
+  // The docs page (Scalar's inlined assets, ~100 MB of heap once loaded) is loaded on first use.
+  let docsHandler: Promise<(req: Http.IncomingMessage, res: Http.ServerResponse) => void> | undefined
+  const docs = () => docsHandler ??= import("./Docs.js").then((module) => runPromise(module.makeDocsHandler))
   let draining = false
   let inFlight = 0
   let idle: Array<() => void> = []
@@ -112,7 +114,11 @@ export const make = Effect.gen(function*() {
       methods: {
         GET: (req, res, exchange) => {
           res.setHeader("x-request-id", exchange.requestId)
-          docs(req, res)
+          docs().then((handler) => handler(req, res), (error) => {
+            log.flush()
+            process.stderr.write(`switchyard: the docs page failed to load: ${String(error)}\n`)
+            sendError(res, exchange, new InternalError({ message: "The docs page is unavailable." }))
+          })
         }
       }
     }

@@ -19,8 +19,6 @@ export interface EchoOptions {
   readonly chunkDelayMs?: number
   /** Tokens per streamed content chunk (default 1). */
   readonly tokensPerChunk?: number
-  /** Load the tokenizer now, in the background, rather than on the first request (~0.5 s). */
-  readonly preload?: boolean
 }
 
 interface Tokenizer {
@@ -151,7 +149,6 @@ const completionId = () => `chatcmpl-echo${Math.random().toString(36).slice(2, 1
 export const make = (options: EchoOptions = {}) =>
   Effect.gen(function*() {
     const tokenizer = yield* Effect.cached(loadTokenizer)
-    if (options.preload === true) yield* Effect.forkDaemon(Effect.ignore(tokenizer))
     const delay = Duration.millis(options.chunkDelayMs ?? 0)
     const perChunk = Math.max(1, options.tokensPerChunk ?? 1)
 

@@ -120,17 +120,28 @@ export const make = (vendor: OpenAiCompatibleVendor) =>
         (vendor.acceptsCallerKey ? " or send your own in the x-openai-api-key header." : ".")
     })
 
-    const headersFor = (call: ProviderCall, accept: string): Either.Either<Record<string, string>, GatewayError> => {
-      const key = (vendor.acceptsCallerKey ? call.context.providerKey : undefined) ?? vendor.apiKey
-      if (key === undefined && vendor.requiresKey) return Either.left(missingKey)
-      const headers: Record<string, string> = { ...baseHeaders, accept }
-      if (key !== undefined) headers.authorization = `Bearer ${Redacted.value(key)}`
-      return Either.right(headers)
+    const headersWith = (accept: string, key: Redacted.Redacted<string> | undefined): Record<string, string> => ({
+      ...baseHeaders,
+      accept,
+      ...(key !== undefined ? { authorization: `Bearer ${Redacted.value(key)}` } : {})
+    })
+    // Built once: only a caller's own key makes per-request headers.
+    const accepts = { json: "application/json", sse: "text/event-stream" } as const
+    const configured = {
+      json: Either.right(headersWith(accepts.json, vendor.apiKey)),
+      sse: Either.right(headersWith(accepts.sse, vendor.apiKey))
+    }
+
+    const headersFor = (call: ProviderCall, accept: "json" | "sse"): Either.Either<Record<string, string>, GatewayError> => {
+      const callerKey = vendor.acceptsCallerKey ? call.context.providerKey : undefined
+      if (callerKey !== undefined) return Either.right(headersWith(accepts[accept], callerKey))
+      if (vendor.apiKey === undefined && vendor.requiresKey) return Either.left(missingKey)
+      return configured[accept]
     }
 
     // The hot path: one `Effect.async` for the whole exchange, no scope, no generator.
     const create = (call: ProviderCall): Effect.Effect<ChatCompletion, GatewayError> => {
-      const headers = headersFor(call, "application/json")
+      const headers = headersFor(call, "json")
       if (Either.isLeft(headers)) return Effect.fail(headers.left)
       const body = upstreamBody(call, false)
       if (Either.isLeft(body)) return Effect.fail(body.left)
@@ -151,7 +162,7 @@ export const make = (vendor: OpenAiCompatibleVendor) =>
         const response = yield* http.request({
           vendor: call.vendor,
           url,
-          headers: yield* headersFor(call, "text/event-stream"),
+          headers: yield* headersFor(call, "sse"),
           body: yield* upstreamBody(call, true),
           ...transportTimeouts(call.timeouts, true)
         })

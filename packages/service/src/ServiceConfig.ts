@@ -103,14 +103,8 @@ export const openAiCompatibleVendors = (config: ServiceConfig) =>
     return vendors
   })
 
-/** Options of the ready layers. */
-export interface LayerOptions {
-  /** Load the echo vendor's tokenizer at start-up rather than on first use (servers want this). */
-  readonly preloadEcho?: boolean
-}
-
 /** Builds every provider a configuration asks for. */
-export const makeProviders = (config: ServiceConfig, options: LayerOptions = {}) =>
+export const makeProviders = (config: ServiceConfig) =>
   Effect.gen(function*() {
     const providers: Record<string, Provider> = {}
     for (const vendor of yield* openAiCompatibleVendors(config)) {
@@ -146,8 +140,7 @@ export const makeProviders = (config: ServiceConfig, options: LayerOptions = {})
         ...(config.echo?.chunk_delay_ms !== undefined || delay !== undefined
           ? { chunkDelayMs: config.echo?.chunk_delay_ms ?? delay! }
           : {}),
-        ...(config.echo?.tokens_per_chunk !== undefined ? { tokensPerChunk: config.echo.tokens_per_chunk } : {}),
-        preload: options.preloadEcho === true
+        ...(config.echo?.tokens_per_chunk !== undefined ? { tokensPerChunk: config.echo.tokens_per_chunk } : {})
       })
     }
     return providers
@@ -166,12 +159,11 @@ const configError = (error: string | ConfigError.ConfigError) =>
  * environment (`<VENDOR>_API_KEY`, `<VENDOR>_BASE_URL`).
  */
 export const registryLayer = (
-  config: ServiceConfig = {},
-  options: LayerOptions = {}
+  config: ServiceConfig = {}
 ): Layer.Layer<ProviderRegistry, ServiceConfigError, UpstreamHttp> =>
   Layer.effect(
     ProviderRegistry,
-    makeProviders(config, options).pipe(
+    makeProviders(config).pipe(
       Effect.map((providers) => ProviderRegistry.make(providers, { aliases: config.aliases })),
       Effect.mapError(configError)
     )
@@ -182,11 +174,10 @@ export const registryLayer = (
  * define, the configured policy, and a shared connection pool.
  */
 export const layer = (
-  config: ServiceConfig = {},
-  options: LayerOptions = {}
+  config: ServiceConfig = {}
 ): Layer.Layer<ChatCompletions | ProviderRegistry, ServiceConfigError> =>
   ChatCompletions.layer({ policy: policyOf(config) }).pipe(
-    Layer.provideMerge(registryLayer(config, options)),
+    Layer.provideMerge(registryLayer(config)),
     Layer.provide(UpstreamHttp.Default)
   )
 
