@@ -195,7 +195,8 @@ const slowStreams = (url: string, count: number) =>
 const main = async () => {
   const upstream = await start("upstream", 1, [here("./upstream.mjs"), "0"], {}, /^(\d+)$/m)
   const upstreamV1 = `${upstream.url}/v1`
-  const gateway = await start("gateway", 0, [here("../bin/switchyard.js"), "serve", "--port", "0"], {
+  // As `npm start` runs it: a 512 MB old-space cap keeps V8 collecting before RSS balloons.
+  const gateway = await start("gateway", 0, ["--max-old-space-size=512", here("../bin/switchyard.js"), "serve", "--port", "0"], {
     OPENAI_BASE_URL: upstreamV1,
     OPENAI_API_KEY: "sk-bench",
     SWITCHYARD_API_KEYS: "bench-key"

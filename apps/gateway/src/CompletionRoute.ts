@@ -205,6 +205,10 @@ export const makeCompletionRoute = Effect.gen(function*() {
     } catch (error) {
       return sendError(res, exchange, new RequestValidationError(jsonInvalid(error, text)))
     }
+    const alias = typeof json === "object" && json !== null ? (json as { model?: unknown }).model : undefined
+    if (typeof alias === "string" && Object.hasOwn(completions.aliases, alias)) {
+      json = { ...(json as object), model: completions.aliases[alias] }
+    }
     const decoded = decodeRequest(json)
     if (Either.isLeft(decoded)) {
       const model = (json as { model?: unknown } | null)?.model

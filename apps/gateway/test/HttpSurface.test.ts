@@ -399,3 +399,23 @@ describe("request ids", () => {
       }
     }), TIMEOUT)
 })
+
+describe("model aliases (raw HTTP)", () => {
+  it.scopedLive("an alias without a slash is routed to its target, and listed by /v1/models", () =>
+    Effect.gen(function*() {
+      const gateway = yield* startGateway({ service: { retry: { max_retries: 0 }, aliases: { fast: "echo/fast-model" } } })
+      const response = yield* post(`${gateway.url}/v5/chat/completions`, { ...hello, model: "fast" })
+      expect(response.status).toBe(200)
+      expect(json(response)).toMatchObject({ model: "fast-model", choices: [{ message: { content: "hello" } }] })
+      const models = json(yield* get(`${gateway.url}/v1/models`)) as { data: Array<{ id: string }> }
+      expect(models.data.map((model) => model.id)).toContain("fast")
+    }), TIMEOUT)
+
+  it.scopedLive("a name that is neither an alias nor vendor/model is still a 422 at body.model", () =>
+    Effect.gen(function*() {
+      const gateway = yield* startGateway({ service: { retry: { max_retries: 0 }, aliases: { fast: "echo/fast-model" } } })
+      const response = yield* post(`${gateway.url}/v5/chat/completions`, { ...hello, model: "slow" })
+      expect(response.status).toBe(422)
+      expect((json(response) as { detail: Array<{ loc: Array<unknown> }> }).detail[0]?.loc).toEqual(["body", "model"])
+    }), TIMEOUT)
+})

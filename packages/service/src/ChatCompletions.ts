@@ -51,6 +51,12 @@ export class ChatCompletions extends Context.Tag("@switchyard/service/ChatComple
   readonly models: Effect.Effect<ReadonlyArray<ModelInfo>>
   /** The configured vendors. */
   readonly vendors: ReadonlyArray<string>
+  /**
+   * The model aliases (`fast` → `groq/llama-3.1-8b-instant`). The registry
+   * resolves them, but a request's `model` must be `vendor/model` to decode:
+   * a server substitutes an alias without a slash before decoding.
+   */
+  readonly aliases: Readonly<Record<string, string>>
   /** The policy in force. */
   readonly policy: ResiliencePolicy
 }>() {
@@ -240,7 +246,7 @@ const makeChatCompletions = (options: ChatCompletionsOptions = {}) =>
 
     const stream = (request: ChatCompletionRequest, context: RequestContext) => streamOf(open(request, context))
 
-    return { create, stream, open, models: registry.models, vendors: registry.vendors, policy }
+    return { create, stream, open, models: registry.models, vendors: registry.vendors, aliases: registry.aliases, policy }
   })
 
 const withIndex = (context: RequestContext, index: number): RequestContext =>

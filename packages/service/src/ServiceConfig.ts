@@ -27,7 +27,10 @@ export interface VendorConfig extends Schema.Schema.Type<typeof VendorConfig> {}
 /** The service part of a configuration file (`switchyard.json` / `.yaml`). */
 export const ServiceConfig = Schema.Struct({
   vendors: Schema.optional(Schema.Record({ key: Schema.String, value: VendorConfig })),
-  aliases: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String })),
+  aliases: Schema.optional(Schema.Record({
+    key: Schema.String,
+    value: Schema.String.pipe(Schema.pattern(/^[^/\s]+\/\S/, { message: () => "an alias must point to a `vendor/model`" }))
+  })),
   retry: Schema.optional(Schema.Struct({
     max_retries: Schema.optional(Schema.Int.pipe(Schema.between(0, 10))),
     initial_delay_ms: Schema.optional(Millis),
