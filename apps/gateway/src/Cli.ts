@@ -1,4 +1,6 @@
-import { Args, Command, Options } from "@effect/cli"
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
 import { ChatCompletions, OpenAiCompatibleProvider, ServiceConfig, UpstreamHttp } from "@switchyard/service"
 import { Config, Console, Effect, Layer, Option } from "effect"
 import { type ChatBackend, type ChatOptions, completionsBase, httpBackend, inProcessBackend, interactive, readPipedStdin, runTurn } from "./Chat.js"

@@ -1,5 +1,7 @@
-import { HttpApi, HttpApiBuilder, HttpApiScalar } from "@effect/platform"
-import { NodeHttpServer } from "@effect/platform-node"
+import * as HttpApi from "@effect/platform/HttpApi"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as HttpApiScalar from "@effect/platform/HttpApiScalar"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { DocumentedApi, openApiDocument } from "@switchyard/core"
 import { Context, Effect, Layer } from "effect"
 
