@@ -290,8 +290,8 @@ export const httpStatus = (error: GatewayError): number => describeError(error).
 
 /** OpenAI's `{"error":{...}}` envelope for an error. */
 export const toErrorEnvelope = (error: GatewayError): ErrorEnvelope => {
-  const { code, param, type } = describeError(error)
-  return { error: { message: error.message, type, param, code } }
+  const { code, param, status, type } = describeError(error)
+  return { error: { message: error.message || `Request failed with status ${status}.`, type, param, code } }
 }
 
 /** Extra response headers an error carries (retry-after, allow). */

@@ -91,7 +91,8 @@ export const fromUpstreamStatus = (options: {
   return new UpstreamRejected({
     vendor,
     upstreamStatus: status,
-    message,
+    // A vendor's 401/403 is about the provider key, not the gateway's: say so, or it reads as the caller's mistake.
+    message: status === 401 || status === 403 ? `Upstream \`${vendor}\` rejected the provider credentials: ${message}` : message,
     ...(parsed?.type !== undefined ? { type: parsed.type } : {}),
     ...(parsed?.code !== undefined ? { code: parsed.code } : {}),
     ...(parsed?.param !== undefined ? { param: parsed.param } : {})
