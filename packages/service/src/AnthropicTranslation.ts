@@ -12,7 +12,7 @@ import {
 } from "@switchyard/core"
 import { type Either, Schema } from "effect"
 import type { Step, StreamParser } from "./ChunkStream.js"
-import { excerpt, fromStreamError } from "./UpstreamErrors.js"
+import { fromStreamError } from "./UpstreamErrors.js"
 import {
   type ChunkBase,
   choiceChunk,
@@ -21,7 +21,8 @@ import {
   parseDataUrl,
   stopList,
   textParts,
-  toolArguments
+  toolArguments,
+  badUpstream
 } from "./VendorTranslation.js"
 
 // ---------------------------------------------------------------------------
@@ -878,11 +879,7 @@ export class AnthropicStreamTranslator {
   }
 
   private bad(what: string, data: unknown): UpstreamBadResponse {
-    return new UpstreamBadResponse({
-      vendor: this.context.vendor,
-      message: `Upstream \`${this.context.vendor}\` sent ${what}`,
-      excerpt: excerpt(JSON.stringify(data) ?? "")
-    })
+    return badUpstream(this.context.vendor, what, data)
   }
 }
 
@@ -941,6 +938,6 @@ export class AnthropicStreamParser implements StreamParser {
 
   private bad(what: string, data: string): UpstreamBadResponse {
     const vendor = this.translator.context.vendor
-    return new UpstreamBadResponse({ vendor, message: `Upstream \`${vendor}\` sent ${what}`, excerpt: excerpt(data) })
+    return badUpstream(vendor, what, data)
   }
 }

@@ -17,7 +17,7 @@ import {
 } from "@switchyard/core"
 import { Either, Schema } from "effect"
 import type { Step, StreamParser } from "./ChunkStream.js"
-import { excerpt, fromStreamError } from "./UpstreamErrors.js"
+import { fromStreamError } from "./UpstreamErrors.js"
 import {
   type ChunkBase,
   choiceChunk,
@@ -27,7 +27,8 @@ import {
   randomId,
   stopList,
   textParts,
-  toolArguments
+  toolArguments,
+  badUpstream
 } from "./VendorTranslation.js"
 
 // ---------------------------------------------------------------------------
@@ -707,11 +708,7 @@ export class GeminiStreamTranslator {
   }
 
   private bad(what: string, data: unknown): UpstreamBadResponse {
-    return new UpstreamBadResponse({
-      vendor: this.context.vendor,
-      message: `Upstream \`${this.context.vendor}\` sent ${what}`,
-      excerpt: excerpt(JSON.stringify(data) ?? "")
-    })
+    return badUpstream(this.context.vendor, what, data)
   }
 }
 
@@ -758,6 +755,6 @@ export class GeminiStreamParser implements StreamParser {
 
   private bad(what: string, data: string): UpstreamBadResponse {
     const vendor = this.translator.context.vendor
-    return new UpstreamBadResponse({ vendor, message: `Upstream \`${vendor}\` sent ${what}`, excerpt: excerpt(data) })
+    return badUpstream(vendor, what, data)
   }
 }

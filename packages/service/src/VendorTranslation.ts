@@ -187,3 +187,11 @@ export const parseVendorJson = <A>(
 
 /** Drops a trailing slash. */
 export const trimSlash = (url: string): string => url.endsWith("/") ? url.slice(0, -1) : url
+
+/** A bad-response error for an event or value a vendor should not have sent, with an excerpt of it. */
+export const badUpstream = (vendor: string, what: string, data: unknown): UpstreamBadResponse =>
+  new UpstreamBadResponse({
+    vendor,
+    message: `Upstream \`${vendor}\` sent ${what}`,
+    excerpt: excerpt(typeof data === "string" ? data : JSON.stringify(data) ?? "")
+  })
