@@ -26,19 +26,23 @@ interface UpstreamErrorBody {
   readonly param?: string | undefined
 }
 
+/** An error body as JSON (the first element of an array, as Google sometimes sends), or `undefined`. */
+const errorJson = (text: string): unknown => {
+  try {
+    const json: unknown = JSON.parse(text)
+    return Array.isArray(json) ? json[0] : json
+  } catch {
+    return undefined
+  }
+}
+
 /**
  * Reads the error envelope of any vendor: OpenAI's `{"error":{message,type,code,param}}`,
  * Anthropic's `{"type":"error","error":{type,message}}`, Gemini's
  * `{"error":{code,message,status}}`, FastAPI's `{"detail":...}`, or `{"message"}`.
  */
 export const readErrorBody = (text: string): UpstreamErrorBody | undefined => {
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch {
-    return undefined
-  }
-  if (Array.isArray(json)) json = json[0]
+  const json = errorJson(text)
   if (typeof json !== "object" || json === null) return undefined
   const root = json as Record<string, unknown>
   const error = typeof root.error === "object" && root.error !== null ? root.error as Record<string, unknown> : undefined
@@ -141,13 +145,7 @@ export const fromTransportError = (vendor: string, error: unknown): GatewayError
  * (`{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"37s"}`), in milliseconds.
  */
 export const googleRetryDelayMs = (text: string): number | undefined => {
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch {
-    return undefined
-  }
-  if (Array.isArray(json)) json = json[0]
+  const json = errorJson(text)
   const details = (json as { error?: { details?: unknown } } | null)?.error?.details
   if (!Array.isArray(details)) return undefined
   for (const detail of details) {

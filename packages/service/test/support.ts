@@ -63,16 +63,6 @@ export const awaitBackoff = (maxMs: number): Effect.Effect<number> =>
     return found!
   })
 
-/**
- * Waits until the TestClock holds a sleep due `delayMs` from now (to a
- * floating-point rounding: after a jittered backoff the clock is fractional).
- */
-export const awaitTimer = (delayMs: number): Effect.Effect<void> =>
-  waitUntil(
-    `a timer of ${delayMs} ms`,
-    Effect.map(pendingDelays, (delays) => delays.some((delay) => Math.abs(delay - delayMs) < 1e-6))
-  )
-
 /** The OpenAI-compatible vendor `openai`, served by a fake upstream. */
 export const fakeVendor = (
   fake: FakeUpstream.FakeUpstream,
