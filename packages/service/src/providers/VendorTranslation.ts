@@ -1,3 +1,8 @@
+/**
+ * What vendors' translations share: the guard that rejects (or drops)
+ * parameters a vendor cannot honour, and small readers and builders of
+ * OpenAI's request and chunk shapes.
+ */
 import {
   type ChatCompletionChunk,
   type ChatCompletionRequest,
@@ -6,12 +11,9 @@ import {
   type GatewayError,
   InvalidRequest,
   unknownRequestFields,
-  UnsupportedParameter,
-  UpstreamBadResponse
+  UnsupportedParameter
 } from "@switchyard/core"
-import { Either, ParseResult } from "effect"
-import { excerpt } from "./UpstreamErrors.js"
-import { describeBody, type UpstreamResponse } from "./UpstreamHttp.js"
+import { Either } from "effect"
 
 /**
  * Which unsupported parameters a deployment lets the gateway drop instead of
@@ -86,6 +88,10 @@ export class ParamGuard {
   }
 }
 
+/** Whether a value is a JSON object (not `null`, not an array). */
+export const isJsonObject = (u: unknown): u is Record<string, unknown> =>
+  typeof u === "object" && u !== null && !Array.isArray(u)
+
 /** A parsed `data:` URL. */
 export interface DataUrl {
   readonly mediaType: string
@@ -150,6 +156,39 @@ export const choiceChunk = (
   choices: [{ index, delta, logprobs, finish_reason: finishReason }]
 })
 
+/** Where a streamed choice stands: whether its role chunk went out, and whether it has content. */
+export interface ChoiceOpening {
+  roleSent: boolean
+  contentSet: boolean
+}
+
+/** The role chunk of a choice, if not sent yet: before thinking, without content (a tool call may follow). */
+export const openRole = (base: ChunkBase, index: number, state: ChoiceOpening, out: Array<ChatCompletionChunk>): void => {
+  if (state.roleSent) return
+  state.roleSent = true
+  out.push(choiceChunk(base, index, { role: "assistant" }))
+}
+
+/** Marks a choice as having content: the role chunk with `content: ""`, or an empty content delta after a role-only one. */
+export const openContent = (base: ChunkBase, index: number, state: ChoiceOpening, out: Array<ChatCompletionChunk>): void => {
+  if (state.contentSet) return
+  state.contentSet = true
+  out.push(choiceChunk(base, index, state.roleSent ? { content: "" } : { role: "assistant", content: "" }))
+  state.roleSent = true
+}
+
+/** The first chunk of a tool call: like OpenAI's, the first chunk of a choice that is a tool call carries the role, and no content. */
+export const openToolCall = (
+  base: ChunkBase,
+  index: number,
+  state: ChoiceOpening,
+  call: NonNullable<ChoiceDelta["tool_calls"]>[number],
+  out: Array<ChatCompletionChunk>
+): void => {
+  out.push(choiceChunk(base, index, state.roleSent ? { tool_calls: [call] } : { role: "assistant", content: null, tool_calls: [call] }))
+  state.roleSent = true
+}
+
 /**
  * A delta carrying a field OpenAI's schema does not name (`reasoning_content`,
  * `thinking_blocks`): chunks keep unknown keys, and aggregation concatenates
@@ -157,41 +196,5 @@ export const choiceChunk = (
  */
 export const extraDelta = (key: string, value: unknown): ChoiceDelta => ({ [key]: value }) as ChoiceDelta
 
-/**
- * Parses and decodes a vendor's JSON answer; anything else is a bad response
- * with an excerpt, naming what was expected (`an Anthropic message`).
- */
-export const parseVendorJson = <A>(
-  response: Pick<UpstreamResponse, "vendor" | "status" | "contentType">,
-  text: string,
-  decode: (u: unknown) => Either.Either<A, ParseResult.ParseError>,
-  what: string
-): Either.Either<A, UpstreamBadResponse> => {
-  const vendor = response.vendor
-  const bad = (why: string) =>
-    new UpstreamBadResponse({
-      vendor,
-      message: `Upstream \`${vendor}\` sent ${why} (${describeBody(response.contentType, text)})`,
-      excerpt: excerpt(text),
-      upstreamStatus: response.status
-    })
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch {
-    return Either.left(bad("a body that is not JSON"))
-  }
-  return Either.mapLeft(decode(json), (error) =>
-    bad(`JSON that is not ${what}: ${ParseResult.TreeFormatter.formatErrorSync(error).split("\n").slice(0, 3).join(" ")}`))
-}
-
 /** Drops a trailing slash. */
 export const trimSlash = (url: string): string => url.endsWith("/") ? url.slice(0, -1) : url
-
-/** A bad-response error for an event or value a vendor should not have sent, with an excerpt of it. */
-export const badUpstream = (vendor: string, what: string, data: unknown): UpstreamBadResponse =>
-  new UpstreamBadResponse({
-    vendor,
-    message: `Upstream \`${vendor}\` sent ${what}`,
-    excerpt: excerpt(typeof data === "string" ? data : JSON.stringify(data) ?? "")
-  })
