@@ -8,6 +8,7 @@ import {
   type ChatCompletionRequest,
   type ChoiceDelta,
   type FinishReason,
+  type FunctionTool,
   type GatewayError,
   InvalidRequest,
   unknownRequestFields,
@@ -117,6 +118,63 @@ export const toolArguments = (guard: ParamGuard, param: string, text: string): R
     return guard.invalid(param, `${param} must be a JSON object`)
   }
   return value as Record<string, unknown>
+}
+
+/** An assistant turn of a request. */
+export type AssistantMessage = Extract<ChatCompletionRequest["messages"][number], { role: "assistant" }>
+
+/**
+ * The texts of an assistant turn, empty ones left out: its content (each
+ * part with its text, or its refusal), or its `refusal` when it has no content.
+ */
+export const assistantTexts = (message: AssistantMessage): Array<{ readonly text: string; readonly part?: object }> => {
+  const texts: Array<{ readonly text: string; readonly part?: object }> = []
+  const content = message.content
+  if (typeof content === "string") {
+    if (content.length > 0) texts.push({ text: content })
+  } else if (content != null) {
+    for (const part of content) {
+      const text = part.type === "text" ? part.text : part.refusal
+      if (text.length > 0) texts.push({ text, part })
+    }
+  }
+  if ((content == null || content.length === 0) && message.refusal != null && message.refusal.length > 0) {
+    texts.push({ text: message.refusal })
+  }
+  return texts
+}
+
+/** The names of the tools an `allowed_tools` choice lists (`{type, function: {name}}` or `{type, name}`). */
+export const allowedToolNames = (tools: ReadonlyArray<Record<string, unknown>>): Set<string> => {
+  const names = new Set<string>()
+  for (const tool of tools) {
+    const fn = tool.function
+    const name = typeof fn === "object" && fn !== null && typeof (fn as { name?: unknown }).name === "string"
+      ? (fn as { name: string }).name
+      : tool.name
+    if (typeof name === "string") names.add(name)
+  }
+  return names
+}
+
+/**
+ * The function tools of a request, each translated by `translate`; a custom
+ * (free-text) tool is unsupported (`tools[i].custom`: `family` has none).
+ * `undefined` when the request has no tools.
+ */
+export const functionTools = <T>(
+  guard: ParamGuard,
+  tools: ChatCompletionRequest["tools"],
+  family: string,
+  translate: (tool: FunctionTool) => T
+): Array<T> | undefined => {
+  if (tools == null || tools.length === 0) return undefined
+  const translated: Array<T> = []
+  tools.forEach((tool, i) => {
+    if (tool.type === "function") translated.push(translate(tool))
+    else guard.unsupported(`tools[${i}].custom`, `${family} has no custom (free-text) tools`)
+  })
+  return translated
 }
 
 /** The stop sequences of a request, as a list. */

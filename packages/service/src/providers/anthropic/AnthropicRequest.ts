@@ -5,7 +5,17 @@
  */
 import type { ChatCompletionRequest, GatewayError } from "@switchyard/core"
 import type { Either } from "effect"
-import { ParamGuard, parseDataUrl, stopList, textParts, toolArguments } from "../VendorTranslation.js"
+import {
+  allowedToolNames,
+  type AssistantMessage,
+  assistantTexts,
+  functionTools,
+  ParamGuard,
+  parseDataUrl,
+  stopList,
+  textParts,
+  toolArguments
+} from "../VendorTranslation.js"
 import {
   type CacheControl,
   type ContentBlockParam,
@@ -102,22 +112,13 @@ const userBlocks = (
 const assistantBlocks = (
   guard: ParamGuard,
   at: string,
-  message: Extract<ChatCompletionRequest["messages"][number], { role: "assistant" }>
+  message: AssistantMessage
 ): Array<ContentBlockParam> => {
   const blocks: Array<ContentBlockParam> = [...asThinkingBlocks((message as { thinking_blocks?: unknown }).thinking_blocks)]
   if (message.audio != null) guard.unsupported(`${at}.audio`, "Anthropic has no audio output")
   if (message.function_call != null) guard.unsupported(`${at}.function_call`, "deprecated: use tool_calls")
-  const content = message.content
-  if (typeof content === "string") {
-    if (content.length > 0) blocks.push({ type: "text", text: content })
-  } else if (content != null) {
-    for (const part of content) {
-      const text = part.type === "text" ? part.text : part.refusal
-      if (text.length > 0) blocks.push({ type: "text", text, ...cacheControlOf(part) })
-    }
-  }
-  if ((content == null || content.length === 0) && message.refusal != null && message.refusal.length > 0) {
-    blocks.push({ type: "text", text: message.refusal })
+  for (const { part, text } of assistantTexts(message)) {
+    blocks.push({ type: "text", text, ...(part !== undefined ? cacheControlOf(part) : {}) })
   }
   message.tool_calls?.forEach((call, k) => {
     if (call.type !== "function") {
@@ -132,14 +133,6 @@ const assistantBlocks = (
     })
   })
   return blocks
-}
-
-const toolNameOf = (tool: Record<string, unknown>): string | undefined => {
-  const fn = tool.function
-  if (typeof fn === "object" && fn !== null && typeof (fn as { name?: unknown }).name === "string") {
-    return (fn as { name: string }).name
-  }
-  return typeof tool.name === "string" ? tool.name : undefined
 }
 
 /**
@@ -213,24 +206,13 @@ export const toAnthropicRequest = (
     })
 
     // Tools.
-    let tools: Array<ToolParam> | undefined
+    let tools = functionTools(guard, r.tools, "Anthropic", (tool): ToolParam => ({
+      name: tool.function.name,
+      ...(tool.function.description != null ? { description: tool.function.description } : {}),
+      input_schema: tool.function.parameters ?? { type: "object", properties: {} },
+      ...cacheControlOf(tool)
+    }))
     let toolChoice: ToolChoiceParam | undefined
-    if (r.tools != null && r.tools.length > 0) {
-      tools = []
-      r.tools.forEach((tool, i) => {
-        if (tool.type !== "function") {
-          guard.unsupported(`tools[${i}].custom`, "Anthropic has no custom (free-text) tools")
-          return
-        }
-        const fn = tool.function
-        tools!.push({
-          name: fn.name,
-          ...(fn.description != null ? { description: fn.description } : {}),
-          input_schema: fn.parameters ?? { type: "object", properties: {} },
-          ...cacheControlOf(tool)
-        })
-      })
-    }
     const choice = r.tool_choice
     if (choice != null) {
       if (choice === "auto") toolChoice = { type: "auto" }
@@ -238,7 +220,7 @@ export const toAnthropicRequest = (
       else if (choice === "required") toolChoice = { type: "any" }
       else if (choice.type === "function") toolChoice = { type: "tool", name: choice.function.name }
       else if (choice.type === "allowed_tools") {
-        const allowed = new Set(choice.allowed_tools.tools.map(toolNameOf).filter((name) => name !== undefined))
+        const allowed = allowedToolNames(choice.allowed_tools.tools)
         tools = tools?.filter((tool) => allowed.has(tool.name))
         toolChoice = { type: choice.allowed_tools.mode === "required" ? "any" : "auto" }
       } else guard.unsupported("tool_choice", "Anthropic has no custom tools")

@@ -2,7 +2,7 @@
  * Streams, Anthropic → OpenAI: the events of a streamed message as chat
  * completion chunks.
  */
-import type { ChatCompletionChunk, GatewayError, Sse, UpstreamBadResponse } from "@switchyard/core"
+import type { ChatCompletionChunk, GatewayError, Sse } from "@switchyard/core"
 import { type EventTranslator, SseStreamParser } from "../../transport/ChunkStream.js"
 import { badUpstream, fromStreamError, streamCutShort } from "../../transport/UpstreamErrors.js"
 import {
@@ -77,12 +77,12 @@ export class AnthropicStreamTranslator implements EventTranslator {
    * The SSE `event:` name stands in for a `type` the data leaves out.
    */
   event(json: unknown, out: Array<ChatCompletionChunk>, sse?: Sse.SseEvent): GatewayError | undefined {
-    if (!isJsonObject(json)) return this.bad("an event that is not an object", json)
+    if (!isJsonObject(json)) return badUpstream(this.context.vendor, "an event that is not an object", json)
     const data = json.type === undefined && sse?.event !== undefined ? { ...json, type: sse.event } : json
     switch (data.type) {
       case "message_start": {
         const message = data.message
-        if (!isJsonObject(message) || typeof message.id !== "string") return this.bad("a message_start without a message", data)
+        if (!isJsonObject(message) || typeof message.id !== "string") return badUpstream(this.context.vendor, "a message_start without a message", data)
         this.base = {
           ...this.base,
           id: message.id,
@@ -94,7 +94,7 @@ export class AnthropicStreamTranslator implements EventTranslator {
       case "content_block_start": {
         const block = data.content_block
         const index = data.index
-        if (!isJsonObject(block) || typeof index !== "number") return this.bad("a content_block_start without a block", data)
+        if (!isJsonObject(block) || typeof index !== "number") return badUpstream(this.context.vendor, "a content_block_start without a block", data)
         switch (block.type) {
           case "text":
             this.blocks.set(index, { kind: "text" })
@@ -102,7 +102,7 @@ export class AnthropicStreamTranslator implements EventTranslator {
             if (typeof block.text === "string" && block.text.length > 0) out.push(choiceChunk(this.base, 0, { content: block.text }))
             return undefined
           case "tool_use": {
-            if (typeof block.id !== "string" || typeof block.name !== "string") return this.bad("a tool_use block without id or name", data)
+            if (typeof block.id !== "string" || typeof block.name !== "string") return badUpstream(this.context.vendor, "a tool_use block without id or name", data)
             if (block.name === this.context.jsonTool) {
               this.blocks.set(index, { kind: "json" })
               this.structured = true
@@ -139,7 +139,7 @@ export class AnthropicStreamTranslator implements EventTranslator {
       case "content_block_delta": {
         const delta = data.delta
         const block = this.blocks.get(data.index as number)
-        if (!isJsonObject(delta) || block === undefined) return this.bad("a content_block_delta of no open block", data)
+        if (!isJsonObject(delta) || block === undefined) return badUpstream(this.context.vendor, "a content_block_delta of no open block", data)
         switch (delta.type) {
           case "text_delta":
             if (typeof delta.text === "string" && delta.text.length > 0) out.push(choiceChunk(this.base, 0, { content: delta.text }))
@@ -214,10 +214,6 @@ export class AnthropicStreamTranslator implements EventTranslator {
   /** The usage chunk, if asked for. */
   usageChunk(out: Array<ChatCompletionChunk>): void {
     if (this.context.includeUsage) out.push({ ...this.base, choices: [], usage: usageOf(this.usage) })
-  }
-
-  private bad(what: string, data: unknown): UpstreamBadResponse {
-    return badUpstream(this.context.vendor, what, data)
   }
 }
 

@@ -5,7 +5,17 @@
  */
 import type { ChatCompletionRequest, GatewayError } from "@switchyard/core"
 import type { Either } from "effect"
-import { isJsonObject, ParamGuard, parseDataUrl, stopList, textParts, toolArguments } from "../VendorTranslation.js"
+import {
+  allowedToolNames,
+  assistantTexts,
+  functionTools,
+  isJsonObject,
+  ParamGuard,
+  parseDataUrl,
+  stopList,
+  textParts,
+  toolArguments
+} from "../VendorTranslation.js"
 import {
   defaultTranslationOptions,
   type FunctionDeclaration,
@@ -138,19 +148,7 @@ export const toGeminiRequest = (
         case "assistant": {
           if (message.audio != null) guard.unsupported(`${at}.audio`, "the gateway does not translate Gemini's audio output")
           if (message.function_call != null) guard.unsupported(`${at}.function_call`, "deprecated: use tool_calls")
-          const parts: Array<Part> = []
-          const content = message.content
-          if (typeof content === "string") {
-            if (content.length > 0) parts.push({ text: content })
-          } else if (content != null) {
-            for (const part of content) {
-              const text = part.type === "text" ? part.text : part.refusal
-              if (text.length > 0) parts.push({ text })
-            }
-          }
-          if ((content == null || content.length === 0) && message.refusal != null && message.refusal.length > 0) {
-            parts.push({ text: message.refusal })
-          }
+          const parts: Array<Part> = assistantTexts(message).map(({ text }) => ({ text }))
           message.tool_calls?.forEach((call, k) => {
             if (call.type !== "function") {
               guard.unsupported(`${at}.tool_calls[${k}]`, "Gemini has no custom tools")
@@ -187,23 +185,12 @@ export const toGeminiRequest = (
     })
 
     // Tools.
-    let declarations: Array<FunctionDeclaration> | undefined
+    let declarations = functionTools(guard, r.tools, "Gemini", (tool): FunctionDeclaration => ({
+      name: tool.function.name,
+      ...(tool.function.description != null ? { description: tool.function.description } : {}),
+      ...(tool.function.parameters != null ? { parametersJsonSchema: tool.function.parameters } : {})
+    }))
     let toolConfig: ToolConfig | undefined
-    if (r.tools != null && r.tools.length > 0) {
-      declarations = []
-      r.tools.forEach((tool, i) => {
-        if (tool.type !== "function") {
-          guard.unsupported(`tools[${i}].custom`, "Gemini has no custom (free-text) tools")
-          return
-        }
-        const fn = tool.function
-        declarations!.push({
-          name: fn.name,
-          ...(fn.description != null ? { description: fn.description } : {}),
-          ...(fn.parameters != null ? { parametersJsonSchema: fn.parameters } : {})
-        })
-      })
-    }
     const choice = r.tool_choice
     if (choice != null) {
       const mode = (mode: ToolConfig["functionCallingConfig"]["mode"], names?: Array<string>): ToolConfig => ({
@@ -214,11 +201,7 @@ export const toGeminiRequest = (
       else if (choice === "required") toolConfig = mode("ANY")
       else if (choice.type === "function") toolConfig = mode("ANY", [choice.function.name])
       else if (choice.type === "allowed_tools") {
-        const allowed = new Set(choice.allowed_tools.tools.flatMap((tool) => {
-          const fn = tool.function
-          const name = typeof fn === "object" && fn !== null ? (fn as { name?: unknown }).name : tool.name
-          return typeof name === "string" ? [name] : []
-        }))
+        const allowed = allowedToolNames(choice.allowed_tools.tools)
         declarations = declarations?.filter((declaration) => allowed.has(declaration.name))
         toolConfig = mode(choice.allowed_tools.mode === "required" ? "ANY" : "AUTO")
       } else guard.unsupported("tool_choice", "Gemini has no custom tools")

@@ -2,7 +2,7 @@
  * Streams, Gemini → OpenAI: the events of `streamGenerateContent` (each a
  * partial response) as chat completion chunks.
  */
-import type { ChatCompletionChunk, GatewayError, UpstreamBadResponse } from "@switchyard/core"
+import type { ChatCompletionChunk, GatewayError } from "@switchyard/core"
 import { type EventTranslator, SseStreamParser } from "../../transport/ChunkStream.js"
 import { badUpstream, fromStreamError, streamCutShort } from "../../transport/UpstreamErrors.js"
 import {
@@ -57,7 +57,7 @@ export class GeminiStreamTranslator implements EventTranslator {
 
   /** Translates one event, appending chunks to `out`; returns a typed error if the event is one. */
   event(data: unknown, out: Array<ChatCompletionChunk>): GatewayError | undefined {
-    if (!isJsonObject(data)) return this.bad("an event that is not an object", data)
+    if (!isJsonObject(data)) return badUpstream(this.context.vendor, "an event that is not an object", data)
     if (data.error !== undefined) return fromStreamError(this.context.vendor, data.error)
     const response = data as GenerateContentResponse
     const base = this.base ??= {
@@ -118,10 +118,6 @@ export class GeminiStreamTranslator implements EventTranslator {
       out.push({ ...this.base, choices: [], usage: usageOf(this.usage) })
     }
     return undefined
-  }
-
-  private bad(what: string, data: unknown): UpstreamBadResponse {
-    return badUpstream(this.context.vendor, what, data)
   }
 }
 
