@@ -91,31 +91,36 @@ export const failFromStatus = (
 ): Effect.Effect<never, GatewayError> =>
   Effect.flatMap(http.text(response), (text) => failFromExchange({ ...response, text }, classify))
 
+type JsonAnswer = Pick<UpstreamExchange, "vendor" | "status" | "contentType" | "text">
+
+const badAnswer = (answer: JsonAnswer, why: string) =>
+  new UpstreamBadResponse({
+    vendor: answer.vendor,
+    message: `Upstream \`${answer.vendor}\` sent ${why} (${describeBody(answer.contentType, answer.text)})`,
+    excerpt: excerpt(answer.text),
+    upstreamStatus: answer.status
+  })
+
 /**
  * Parses a JSON answer and checks it with `check` (`Left` with an optional
  * reason when it is not `what`): anything else is a bad response with an
- * excerpt, naming what was expected.
+ * excerpt, naming what was expected. No closure per call: it is on the hot path.
  */
 export const decodeJson = <A>(
-  answer: Pick<UpstreamExchange, "vendor" | "status" | "contentType" | "text">,
+  answer: JsonAnswer,
   what: string,
   check: (json: unknown) => Either.Either<A, string | undefined>
 ): Either.Either<A, UpstreamBadResponse> => {
-  const { text, vendor } = answer
-  const bad = (why: string) =>
-    new UpstreamBadResponse({
-      vendor,
-      message: `Upstream \`${vendor}\` sent ${why} (${describeBody(answer.contentType, text)})`,
-      excerpt: excerpt(text),
-      upstreamStatus: answer.status
-    })
   let json: unknown
   try {
-    json = JSON.parse(text)
+    json = JSON.parse(answer.text)
   } catch {
-    return Either.left(bad("a body that is not JSON"))
+    return Either.left(badAnswer(answer, "a body that is not JSON"))
   }
-  return Either.mapLeft(check(json), (reason) => bad(`JSON that is not ${what}${reason !== undefined ? `: ${reason}` : ""}`))
+  const checked = check(json)
+  if (Either.isRight(checked)) return Either.right(checked.right)
+  const reason = checked.left
+  return Either.left(badAnswer(answer, `JSON that is not ${what}${reason !== undefined ? `: ${reason}` : ""}`))
 }
 
 /** A `decodeJson` check by a Schema; the reason is the first lines of the parse error. */

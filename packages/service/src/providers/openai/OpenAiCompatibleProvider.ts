@@ -129,7 +129,8 @@ export const vendor = (options: OpenAiCompatibleVendor): HttpProvider.HttpVendor
       const callerKey = options.acceptsCallerKey ? call.context.providerKey : undefined
       if (callerKey === undefined && missingKey !== undefined) return missingKey
       const headers = callerKey !== undefined ? HttpProvider.withAccept({ ...base, ...bearer(callerKey) }, stream) : configured(stream)
-      return Either.map(upstreamBody(call, stream), (body) => ({ url, headers, body, meta: undefined }))
+      const body = upstreamBody(call, stream)
+      return Either.isLeft(body) ? Either.left(body.left) : Either.right({ url, headers, body: body.right, meta: undefined })
     },
     decode: (answer) => HttpProvider.decodeJson(answer, "a chat.completion", checkCompletion),
     parser: (_request, call) => Effect.sync(() => new ChunkStreamParser(call.vendor)),
