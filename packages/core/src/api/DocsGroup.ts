@@ -1,0 +1,18 @@
+import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
+import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
+import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
+import * as OpenApi from "@effect/platform/OpenApi"
+import { Schema } from "effect"
+
+/** `GET /openapi.json` (this document) and `GET /docs` (its API reference page); open. */
+export class DocsGroup extends HttpApiGroup.make("docs")
+  .add(
+    HttpApiEndpoint.get("openapi", "/openapi.json")
+      .addSuccess(Schema.Record({ key: Schema.String, value: Schema.Unknown }).annotations({ description: "This OpenAPI document" }))
+  )
+  .add(
+    HttpApiEndpoint.get("docs", "/docs")
+      .addSuccess(HttpApiSchema.Text({ contentType: "text/html" }).annotations({ description: "The API reference (Scalar)" }))
+  )
+  .annotate(OpenApi.Title, "Documentation")
+{}
