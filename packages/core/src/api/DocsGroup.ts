@@ -3,6 +3,8 @@ import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
 import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
+import { InternalError } from "../GatewayError.js"
+import { errorEnvelopeAt } from "./Errors.js"
 
 /** `GET /openapi.json` (this document) and `GET /docs` (its API reference page); open. */
 export class DocsGroup extends HttpApiGroup.make("docs")
@@ -13,6 +15,7 @@ export class DocsGroup extends HttpApiGroup.make("docs")
   .add(
     HttpApiEndpoint.get("docs", "/docs")
       .addSuccess(HttpApiSchema.Text({ contentType: "text/html" }).annotations({ description: "The API reference (Scalar)" }))
+      .addError(errorEnvelopeAt(InternalError, 500))
   )
   .annotate(OpenApi.Title, "Documentation")
 {}

@@ -19,7 +19,8 @@ const STATUS_DESCRIPTIONS: Readonly<Record<string, string>> = {
   "429": "Rate limited upstream (retry-after passed on)",
   "502": "Upstream failed or answered badly",
   "503": "Upstream unavailable or overloaded",
-  "504": "Upstream timed out"
+  "504": "Upstream timed out",
+  "500": "Internal error (details are in the gateway's logs)"
 }
 
 const DECODE_ERROR = "#/components/schemas/HttpApiDecodeError"

@@ -1,0 +1,17 @@
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import { SwitchyardApi } from "@switchyard/core"
+import { ChatCompletions } from "@switchyard/service"
+import { Effect } from "effect"
+import { Draining } from "./Exchanges.js"
+
+export const HealthHttpLive = HttpApiBuilder.group(SwitchyardApi, "health", (handlers) =>
+  Effect.gen(function*() {
+    const completions = yield* ChatCompletions
+    const draining = yield* Draining
+    return handlers
+      .handle("health", () => Effect.succeed({ status: "ok" as const }))
+      .handle("ready", () =>
+        draining()
+          ? Effect.fail({ status: "draining" as const })
+          : Effect.succeed({ status: "ready" as const, vendors: completions.vendors }))
+  }))
