@@ -1,4 +1,5 @@
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { SwitchyardApi } from "@switchyard/core"
 import { ChatCompletions } from "@switchyard/service"
 import { Effect } from "effect"
@@ -12,6 +13,6 @@ export const HealthHttpLive = HttpApiBuilder.group(SwitchyardApi, "health", (han
       .handle("health", () => Effect.succeed({ status: "ok" as const }))
       .handle("ready", () =>
         draining()
-          ? Effect.fail({ status: "draining" as const })
+          ? Effect.succeed(HttpServerResponse.unsafeJson({ status: "draining" }, { status: 503 }))
           : Effect.succeed({ status: "ready" as const, vendors: completions.vendors }))
   }))
