@@ -1,4 +1,4 @@
-import { RequestTooLarge } from "@switchyard/core"
+import { InvalidRequest, RequestTooLarge, toErrorEnvelope } from "@switchyard/core"
 import { Authenticator, ChatCompletions, newRequestId } from "@switchyard/service"
 import { Context, Effect, Either, Layer } from "effect"
 import * as Http from "node:http"
@@ -129,6 +129,19 @@ export const make = Effect.gen(function*() {
   }
 
   const server = Http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, listener)
+  // What node's parser rejects before the listener (a request target without a leading `/`, broken
+  // headers) is answered in JSON too, not with node's bare 400.
+  server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+    if (error.code === "ECONNRESET" || !socket.writable) return socket.destroy()
+    const tooLarge = error.code === "HPE_HEADER_OVERFLOW"
+    const text = JSON.stringify(toErrorEnvelope(
+      new InvalidRequest({ message: tooLarge ? "Request headers are too large." : "Malformed HTTP request." })
+    ))
+    socket.end(
+      `HTTP/1.1 ${tooLarge ? "431 Request Header Fields Too Large" : "400 Bad Request"}\r\ncontent-type: application/json\r\n` +
+        `content-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`
+    )
+  })
 
   yield* Effect.async<void, StartupError>((resume) => {
     const onError = (error: Error) => resume(Effect.fail(new StartupError(`Cannot listen on ${config.host}:${config.port}: ${error.message}`)))
