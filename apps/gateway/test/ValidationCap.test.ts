@@ -45,6 +45,18 @@ describe("a 422 never echoes an unbounded input", () => {
       expect(body.error.message).toContain("(and 9999 more problems)")
     }), TIMEOUT)
 
+  it.scopedLive("a 1 MB metadata key (reported in loc, param and the message) is cut too", () =>
+    Effect.gen(function*() {
+      const gateway = yield* startGateway({ gateway: { bodyLimitBytes: 16 * 1024 * 1024 } })
+      const key = "k".repeat(1024 * 1024)
+      const response = yield* Effect.promise(() =>
+        postJson(`${gateway.url}/v5/chat/completions`, { model: "echo/echo", messages: [{ role: "user", content: "hi" }], metadata: { [key]: "v" } })
+      )
+      expect(response.status).toBe(422)
+      expect(response.body.length).toBeLessThan(LIMIT)
+      expect(response.text).toContain("…[truncated ")
+    }), TIMEOUT)
+
   it.scopedLive("a long string inside an object input is cut too", () =>
     Effect.gen(function*() {
       const gateway = yield* startGateway({ gateway: { bodyLimitBytes: 16 * 1024 * 1024 } })

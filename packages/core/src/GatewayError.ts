@@ -1,6 +1,6 @@
 import { Schema } from "effect"
 import { optional } from "./internal/fields.js"
-import { boundedDetail, HTTPValidationError, summarize, ValidationError } from "./ValidationError.js"
+import { boundedDetail, HTTPValidationError, locText, summarize, ValidationError } from "./ValidationError.js"
 
 /** The body of a request failed validation (422, with the spec's `detail`). */
 export class RequestValidationError extends Schema.TaggedError<RequestValidationError>()("RequestValidationError", {
@@ -249,7 +249,7 @@ export const describeError = (error: GatewayError): ErrorDescription => {
   switch (error._tag) {
     case "RequestValidationError": {
       const first = error.detail[0]
-      const param = first !== undefined && first.type !== "json_invalid" ? first.loc.slice(1).join(".") || null : null
+      const param = first !== undefined && first.type !== "json_invalid" ? locText(first.loc) || null : null
       return describeStatus(422, "invalid_request_error", "validation_error", param)
     }
     case "InvalidRequest":

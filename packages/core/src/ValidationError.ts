@@ -286,12 +286,18 @@ export const jsonInvalid = (error: unknown, text: string): HTTPValidationError =
   }
 }
 
+/** Where a problem is, as `messages.0.role` (without the root), cut to 256 characters. */
+export const locText = (loc: ReadonlyArray<string | number>): string => {
+  const text = loc.slice(1).join(".")
+  return text.length > 256 ? text.slice(0, 256) + truncatedMarker(text.length - 256) : text
+}
+
 /** A short sentence summarising a validation failure, for logs and the OpenAI error envelope. */
 export const summarize = (error: HTTPValidationError): string => {
   const first = error.detail[0]
   if (first === undefined) return "Invalid request"
   if (first.type === "json_invalid") return `The request body is not valid JSON (${String(first.ctx?.error ?? "")}).`
-  const where = first.loc.slice(1).join(".")
+  const where = locText(first.loc)
   const more = error.detail.length > 1 ? ` (and ${error.detail.length - 1} more problem${error.detail.length > 2 ? "s" : ""})` : ""
   return `${where ? `${where}: ` : ""}${first.msg}${more}`
 }
