@@ -24,8 +24,9 @@ const STRICT_ROUTES = { ignoreTrailingSlash: false, ignoreDuplicateSlashes: fals
 
 /**
  * A node request handler for every endpoint of the HttpApi but the completion
- * fast path: `HttpApiBuilder` behind the error middleware, with the body limit
- * (413) that `makeHandler` does not set by itself. Lives as long as the scope.
+ * fast path: `HttpApiBuilder` behind the error middleware. `makeHandler` sets
+ * no body limit: the listener enforces it before (413), and it is set here too.
+ * Lives as long as the scope.
  */
 export const makeApiHandler = Effect.gen(function*() {
   const { bodyLimitBytes } = yield* Gateway

@@ -17,7 +17,7 @@ import {
 } from "@switchyard/core"
 import { Cause, Effect, Option, Schema } from "effect"
 import { Gateway } from "../config/GatewayConfig.js"
-import { Exchanges } from "./Exchanges.js"
+import { Exchanges } from "./ListenerState.js"
 import { renderError } from "./Respond.js"
 
 const isGatewayError = Schema.is(GatewayError)

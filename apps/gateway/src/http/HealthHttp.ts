@@ -3,7 +3,7 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { SwitchyardApi } from "@switchyard/core"
 import { ChatCompletions } from "@switchyard/service"
 import { Effect } from "effect"
-import { Draining } from "./Exchanges.js"
+import { Draining } from "./ListenerState.js"
 
 export const HealthHttpLive = HttpApiBuilder.group(SwitchyardApi, "health", (handlers) =>
   Effect.gen(function*() {

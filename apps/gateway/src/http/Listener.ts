@@ -3,11 +3,12 @@ import { Authenticator, ChatCompletions, newRequestId } from "@switchyard/servic
 import { Context, Effect, Either, Layer } from "effect"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
+import { Readable } from "node:stream"
 import { Gateway, isLoopback } from "../config/GatewayConfig.js"
 import { makeApiHandler } from "./ApiHandler.js"
 import { makeGate } from "./Authentication.js"
 import { makeCompletionRoute } from "./CompletionRoute.js"
-import { Draining, Exchanges } from "./Exchanges.js"
+import { Draining, Exchanges } from "./ListenerState.js"
 import { isOpenPath } from "./OpenPaths.js"
 import { RequestLog } from "./RequestLog.js"
 import { type Exchange, sendError } from "./Respond.js"
@@ -15,6 +16,16 @@ import { type Exchange, sendError } from "./Respond.js"
 const REQUEST_ID = /^[\w.:-]{1,128}$/
 
 const COMPLETION_PATHS: ReadonlySet<string> = new Set(["/v5/chat/completions", "/v1/chat/completions"])
+
+/** A request whose body was read already: the same request line and headers, the body played again. */
+const replay = (req: Http.IncomingMessage, body: Buffer): Http.IncomingMessage =>
+  Object.assign(Readable.from(body.length > 0 ? [body] : []), {
+    headers: req.headers,
+    url: req.url,
+    method: req.method,
+    httpVersion: req.httpVersion,
+    socket: req.socket
+  }) as unknown as Http.IncomingMessage
 
 /** A running gateway: where it listens, and how busy it is. */
 export interface RunningServer {
@@ -118,14 +129,42 @@ export const make = Effect.gen(function*() {
       exchange.account = caller.right.accountId
       if (req.method === "POST" && COMPLETION_PATHS.has(path)) return completion(req, res, exchange)
     }
-    if (Number(req.headers["content-length"]) > config.bodyLimitBytes) {
-      req.resume()
-      res.setHeader("connection", "close")
-      return sendError(res, exchange, new RequestTooLarge({ limitBytes: config.bodyLimitBytes }))
-    }
-    exchanges.set(req, exchange)
     res.setHeader("x-request-id", exchange.requestId)
-    api(req, res)
+    const hasBody = req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"]) > 0
+    if (!hasBody) {
+      exchanges.set(req, exchange)
+      return api(req, res)
+    }
+    readBody(req, res, exchange, (body) => {
+      const replayed = replay(req, body)
+      exchanges.set(replayed, exchange)
+      api(replayed, res)
+    })
+  }
+
+  // The HttpApi side gets its body read here, within the limit (413 as on the fast path, chunked or
+  // not), then replayed: the platform's own limit destroys the socket before a 413 can be sent.
+  const readBody = (req: Http.IncomingMessage, res: Http.ServerResponse, exchange: Exchange, then: (body: Buffer) => void) => {
+    const limit = config.bodyLimitBytes
+    const tooLarge = () => {
+      res.setHeader("connection", "close")
+      sendError(res, exchange, new RequestTooLarge({ limitBytes: limit }))
+    }
+    if (Number(req.headers["content-length"]) > limit) {
+      req.resume()
+      return tooLarge()
+    }
+    const parts: Array<Buffer> = []
+    let size = 0
+    req.on("data", (part: Buffer) => {
+      if (size > limit) return
+      size += part.length
+      if (size > limit) return tooLarge()
+      parts.push(part)
+    })
+    req.on("end", () => {
+      if (size <= limit) then(Buffer.concat(parts, size))
+    })
   }
 
   const server = Http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, listener)
