@@ -5,11 +5,13 @@
  *   timeouts), `Deadlines` (where timeouts are enforced), `RequestContext`,
  *   `ServiceConfig` (a configuration object + the environment → the ready service);
  * - `Provider` (the port) and `ProviderRegistry` (which provider serves which vendor);
+ * - `auth/`: the `Authenticator` port (a gateway key → its principal);
  * - `providers/`: the HTTP skeleton (`HttpProvider`) and one folder per vendor family;
  * - `transport/`: outbound HTTP (`UpstreamHttp`), upstream error classification,
  *   streamed bodies as chunk pulls (`ChunkStream`);
  * - `testing/` (`@switchyard/service/testing`): fake upstreams and vendor fixtures.
  */
+export * from "./auth/Authenticator.js"
 export * from "./ChatCompletions.js"
 export * from "./Provider.js"
 export * from "./ProviderRegistry.js"
