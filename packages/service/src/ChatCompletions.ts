@@ -7,7 +7,8 @@ import {
   type GatewayError,
   UpstreamBadResponse
 } from "@switchyard/core"
-import { Context, Effect, Exit, Layer, Option, Scope, Stream } from "effect"
+import { Cause, Context, Effect, Exit, Layer, Option, Scope, Stream } from "effect"
+import { type AttemptKind, finishAttempt, outcomeOf, startAttempt } from "./CallRecord.js"
 import * as Deadlines from "./Deadlines.js"
 import type { ChunkPull, ModelInfo, ProviderCall } from "./Provider.js"
 import { ProviderRegistry, type Route } from "./ProviderRegistry.js"
@@ -138,8 +139,42 @@ const makeChatCompletions = (options: ChatCompletionsOptions = {}) =>
         }, attempt)
         : attempt
 
+    /**
+     * Records one attempt on the call's record, when the caller asked for one
+     * (one match step; nothing at all otherwise). An interrupted attempt is left
+     * open: `settleAttempts` marks it cancelled when the call is over.
+     */
+    const recorded = <A>(call: ProviderCall, attempt: Effect.Effect<A, GatewayError>): Effect.Effect<A, GatewayError> => {
+      const record = call.context.record
+      if (record === undefined) return attempt
+      return Effect.suspend(() => {
+        const target = `${call.vendor}/${call.model}`
+        let kind: AttemptKind = call.attemptKind ?? "first"
+        if (call.attemptKind === undefined) {
+          for (const previous of record.attempts) {
+            kind = previous.target === target ? "retry" : "fallback"
+            if (kind === "retry") break
+          }
+        }
+        const entry = startAttempt(record, target, call.vendor, kind)
+        return Effect.matchCauseEffect(attempt, {
+          onFailure: (cause) => {
+            const failure = Cause.failureOption(cause)
+            if (Option.isSome(failure)) finishAttempt(record, entry, outcomeOf(failure.value), failure.value.message)
+            return Effect.failCause(cause)
+          },
+          onSuccess: (value) => {
+            finishAttempt(record, entry, "ok")
+            return Effect.succeed(value)
+          }
+        })
+      })
+    }
+
     const createOnce = (route: Route, call: ProviderCall): Effect.Effect<ChatCompletion, GatewayError> =>
-      withRetry(attemptSpan("Provider.create", route, call, deadlinesOf(route).create(route.provider.create(call), call.vendor)))
+      withRetry(
+        recorded(call, attemptSpan("Provider.create", route, call, deadlinesOf(route).create(route.provider.create(call), call.vendor)))
+      )
 
     /** Opens one attempt: the upstream stream up to its first non-empty batch of chunks, in a scope of its own. */
     const openAttempt = (route: Route, call: ProviderCall): Effect.Effect<Opened, GatewayError> =>
@@ -149,7 +184,7 @@ const makeChatCompletions = (options: ChatCompletionsOptions = {}) =>
             Scope.extend(route.provider.open(call), scope),
             (pull) => firstBatch(pull, call.vendor)
           )
-          const attempt = attemptSpan("Provider.open", route, call, deadlinesOf(route).open(opening, call.vendor))
+          const attempt = recorded(call, attemptSpan("Provider.open", route, call, deadlinesOf(route).open(opening, call.vendor)))
           return Effect.flatMap(Effect.exit(restore(attempt)), (exit) =>
             Exit.isSuccess(exit)
               ? Effect.succeed({ ...exit.value, scope })

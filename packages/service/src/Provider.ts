@@ -5,6 +5,7 @@
  */
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, GatewayError } from "@switchyard/core"
 import type { Effect, Scope, Stream } from "effect"
+import type { AttemptKind } from "./CallRecord.js"
 import type { RequestContext } from "./RequestContext.js"
 import { toStream } from "./transport/ChunkStream.js"
 
@@ -26,6 +27,8 @@ export interface ProviderCall {
   readonly context: RequestContext
   /** Set by `ChatCompletions` for providers that enforce timeouts themselves (`nativeTimeouts`). */
   readonly timeouts?: CallTimeouts | undefined
+  /** Why this attempt is made, for the call's record (a router sets `fallback`/`hedge`; inferred otherwise). */
+  readonly attemptKind?: AttemptKind | undefined
 }
 
 /**

@@ -12,6 +12,7 @@
  * - `testing/` (`@switchyard/service/testing`): fake upstreams and vendor fixtures.
  */
 export * from "./auth/Authenticator.js"
+export * from "./CallRecord.js"
 export * from "./ChatCompletions.js"
 export * from "./Provider.js"
 export * from "./ProviderRegistry.js"

@@ -10,7 +10,7 @@ import {
   Sse,
   UnsupportedMediaType
 } from "@switchyard/core"
-import { ChatCompletions, type ChunkPull, type RequestContext } from "@switchyard/service"
+import { ChatCompletions, type ChunkPull, makeCallRecord, type RequestContext } from "@switchyard/service"
 import { Cause, Effect, Either, Redacted, Runtime, Schema } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { Gateway } from "../config/GatewayConfig.js"
@@ -164,6 +164,7 @@ export const makeCompletionRoute = Effect.gen(function*() {
     const providerKey = req.headers["x-openai-api-key"]
     const context: RequestContext = {
       requestId: exchange.requestId,
+      record: (exchange.call = makeCallRecord()),
       accountId: exchange.account,
       keyId: exchange.keyId,
       ...(typeof providerKey === "string" && providerKey.length > 0 ? { providerKey: Redacted.make(providerKey) } : {})
