@@ -6,6 +6,7 @@ import * as Os from "node:os"
 import * as Path from "node:path"
 import { readConfigFile } from "../src/config/ConfigFile.js"
 import { type Flags, isLoopback, loadConfig } from "../src/config/GatewayConfig.js"
+import { TRACING_OFF } from "../src/config/TelemetryConfig.js"
 
 /** The configuration for these flags and environment variables (the process environment is not read). */
 const resolveConfig = (flags: Flags & { readonly configFile?: string }, env: Record<string, string> = {}) =>
@@ -23,7 +24,7 @@ const tempFile = (name: string, content: string) =>
   )
 
 describe("loadConfig", () => {
-  it.effect("has defaults: loopback, port 8080, 10 MiB bodies, 30 s grace, 15 s keep-alives, text logs, no keys", () =>
+  it.effect("has defaults: loopback, port 8080, 10 MiB bodies, 30 s grace, 15 s keep-alives, text logs, no keys, open metrics, no tracing", () =>
     Effect.gen(function*() {
       const config = yield* resolveConfig({})
       expect(config).toEqual({
@@ -35,6 +36,8 @@ describe("loadConfig", () => {
         shutdownGraceMs: 30_000,
         keepAliveMs: 15_000,
         logFormat: "text",
+        metrics: { enabled: true, requireKey: false },
+        tracing: TRACING_OFF,
         service: {}
       })
     }))

@@ -38,7 +38,8 @@ describe("/openapi.json equals the served routes", () => {
         "GET /health",
         "GET /ready",
         "GET /openapi.json",
-        "GET /docs"
+        "GET /docs",
+        "GET /metrics"
       ]))
       const servedRoutes: Array<string> = []
       for (const path of Object.keys(document.paths).map((path) => path.replace(/\{([^}]+)\}/g, ":$1"))) {
@@ -60,7 +61,7 @@ describe("/openapi.json equals the served routes", () => {
         "/v5/chat",
         "/v1/chat/completions/x",
         "/v1/models/x",
-        "/metrics",
+        "/metrics/x",
         "/dashboard",
         "/openapi.yaml",
         "/docs/index.html",

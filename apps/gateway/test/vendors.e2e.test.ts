@@ -5,6 +5,7 @@ import { ConfigProvider, Context, Effect, Layer } from "effect"
 import OpenAI from "openai"
 import type { ChatCompletionChunk, ChatCompletionMessageParam } from "openai/resources/chat/completions"
 import { Gateway } from "../src/config/GatewayConfig.js"
+import { TRACING_OFF } from "../src/config/TelemetryConfig.js"
 import * as Server from "../src/http/Listener.js"
 import { RequestLog } from "../src/http/RequestLog.js"
 
@@ -61,6 +62,8 @@ const GatewayLive = Layer.unwrapEffect(Effect.map(Fakes, (fakes) => {
       shutdownGraceMs: 1_000,
       keepAliveMs: 15_000,
       logFormat: "text",
+      metrics: { enabled: true, requireKey: false },
+      tracing: TRACING_OFF,
       service
     }))
   )

@@ -119,3 +119,22 @@ export const settleAttempts = (record: CallRecord): void => {
     }
   }
 }
+
+/**
+ * The time spent waiting on vendors: from the first attempt's start to the
+ * last one's end (attempts still running count until `now`), so backoffs
+ * between retries count and overlapping hedges count once. What a server
+ * subtracts from a request's duration to get its own share.
+ */
+export const upstreamWindowMs = (record: CallRecord, now: number = performance.now()): number => {
+  const attempts = record.attempts
+  if (attempts.length === 0) return 0
+  let start = Infinity
+  let end = 0
+  for (const attempt of attempts) {
+    if (attempt.startedAt < start) start = attempt.startedAt
+    const finished = attempt.durationMs === undefined ? now : attempt.startedAt + attempt.durationMs
+    if (finished > end) end = finished
+  }
+  return end > start ? end - start : 0
+}

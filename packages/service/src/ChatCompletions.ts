@@ -7,14 +7,15 @@ import {
   type GatewayError,
   UpstreamBadResponse
 } from "@switchyard/core"
-import { Cause, Context, Effect, Exit, Layer, Option, Scope, Stream } from "effect"
-import { type AttemptKind, finishAttempt, outcomeOf, startAttempt } from "./CallRecord.js"
+import { Cause, Context, Effect, Exit, Layer, Option, Scope, Stream, type Tracer } from "effect"
+import { type AttemptKind, type AttemptRecord, finishAttempt, outcomeOf, startAttempt } from "./CallRecord.js"
 import * as Deadlines from "./Deadlines.js"
 import type { ChunkPull, ModelInfo, ProviderCall } from "./Provider.js"
 import { ProviderRegistry, type Route } from "./ProviderRegistry.js"
 import type { RequestContext } from "./RequestContext.js"
 import { makePolicy, type ResiliencePolicy, retrySchedule, shouldRetry } from "./ResiliencePolicy.js"
-import { traced, tracingEnabled } from "./Tracing.js"
+import { attemptSpanName, describeCompletion, requestAttributes, StreamDescription } from "./telemetry/GenAiSpans.js"
+import { CaptureContent, traced, tracingEnabled } from "./Tracing.js"
 import { fromStream, pullAfter, toStream } from "./transport/ChunkStream.js"
 
 /** Options of the service. */
@@ -104,6 +105,7 @@ const makeChatCompletions = (options: ChatCompletionsOptions = {}) =>
     const policy = makePolicy(options.policy)
     const schedule = retrySchedule(policy)
     const tracing = yield* tracingEnabled
+    const captureContent = yield* CaptureContent
     const nativeDeadlines = Deadlines.native(policy)
     const timerDeadlines = Deadlines.timers(policy)
     const deadlinesOf = (route: Route): Deadlines.Deadlines =>
@@ -128,53 +130,102 @@ const makeChatCompletions = (options: ChatCompletionsOptions = {}) =>
         )
       })
 
-    /** A span per attempt (`Provider.create`, `Provider.open`), when tracing. */
-    const attemptSpan = <A, E>(name: string, route: Route, call: ProviderCall, attempt: Effect.Effect<A, E>) =>
-      tracing
-        ? traced(name, {
-          "switchyard.vendor": call.vendor,
-          "switchyard.provider": route.provider.family,
-          "gen_ai.request.model": call.model,
-          "switchyard.request_id": call.context.requestId
-        }, attempt)
-        : attempt
+    /**
+     * Starts one attempt on the call's record, when the caller asked for one;
+     * its kind is the router's, else inferred from the attempts before it.
+     */
+    const begin = (call: ProviderCall): AttemptRecord | undefined => {
+      const record = call.context.record
+      if (record === undefined) return undefined
+      const target = `${call.vendor}/${call.model}`
+      let kind: AttemptKind = call.attemptKind ?? "first"
+      if (call.attemptKind === undefined) {
+        for (const previous of record.attempts) {
+          kind = previous.target === target ? "retry" : "fallback"
+          if (kind === "retry") break
+        }
+      }
+      return startAttempt(record, target, call.vendor, kind)
+    }
+
+    const spanOptions = (call: ProviderCall, entry: AttemptRecord | undefined) => {
+      const attributes = requestAttributes(call, captureContent)
+      if (entry !== undefined) attributes["switchyard.attempt.kind"] = entry.kind
+      return { kind: "client" as const, attributes, captureStackTrace: false }
+    }
 
     /**
-     * Records one attempt on the call's record, when the caller asked for one
-     * (one match step; nothing at all otherwise). An interrupted attempt is left
-     * open: `settleAttempts` marks it cancelled when the call is over.
+     * Ends an attempt on the record and its span (an interrupted one is left
+     * open: `settleAttempts` marks it cancelled when the call is over).
      */
-    const recorded = <A>(call: ProviderCall, attempt: Effect.Effect<A, GatewayError>): Effect.Effect<A, GatewayError> => {
-      const record = call.context.record
-      if (record === undefined) return attempt
-      return Effect.suspend(() => {
-        const target = `${call.vendor}/${call.model}`
-        let kind: AttemptKind = call.attemptKind ?? "first"
-        if (call.attemptKind === undefined) {
-          for (const previous of record.attempts) {
-            kind = previous.target === target ? "retry" : "fallback"
-            if (kind === "retry") break
+    const ended = <A>(
+      call: ProviderCall,
+      entry: AttemptRecord | undefined,
+      span: Tracer.Span | undefined,
+      attempt: Effect.Effect<A, GatewayError>,
+      onSuccess: (value: A) => void
+    ): Effect.Effect<A, GatewayError> =>
+      Effect.matchCauseEffect(span === undefined ? attempt : Effect.withParentSpan(attempt, span), {
+        onFailure: (cause) => {
+          const failure = Cause.failureOption(cause)
+          if (Option.isSome(failure)) {
+            const outcome = outcomeOf(failure.value)
+            if (entry !== undefined) finishAttempt(call.context.record!, entry, outcome, failure.value.message)
+            span?.attribute("error.type", outcome)
           }
+          return Effect.failCause(cause)
+        },
+        onSuccess: (value) => {
+          if (entry !== undefined) finishAttempt(call.context.record!, entry, "ok")
+          onSuccess(value)
+          return Effect.succeed(value)
         }
-        const entry = startAttempt(record, target, call.vendor, kind)
-        return Effect.matchCauseEffect(attempt, {
-          onFailure: (cause) => {
-            const failure = Cause.failureOption(cause)
-            if (Option.isSome(failure)) finishAttempt(record, entry, outcomeOf(failure.value), failure.value.message)
-            return Effect.failCause(cause)
-          },
-          onSuccess: (value) => {
-            finishAttempt(record, entry, "ok")
-            return Effect.succeed(value)
-          }
+      })
+
+    /**
+     * One non-streaming attempt, recorded on the call's record and, when
+     * tracing, in a GenAI CLIENT span (`chat {model}`); as is when neither.
+     */
+    const attemptCreate = (call: ProviderCall, attempt: Effect.Effect<ChatCompletion, GatewayError>) => {
+      if (!tracing && call.context.record === undefined) return attempt
+      return Effect.suspend(() => {
+        const entry = begin(call)
+        if (!tracing) return ended(call, entry, undefined, attempt, noop)
+        return Effect.useSpan(attemptSpanName(call), spanOptions(call, entry), (span) =>
+          ended(call, entry, span, attempt, (completion) => describeCompletion(span, completion, captureContent)))
+      })
+    }
+
+    /**
+     * One streamed attempt, up to its first chunks, recorded and traced as a
+     * non-streaming one; its span lasts as long as the attempt's scope (the
+     * whole stream) and reports what the chunks said when it ends.
+     */
+    const attemptOpen = (
+      call: ProviderCall,
+      scope: Scope.Scope,
+      attempt: Effect.Effect<OpenedCompletion, GatewayError>
+    ): Effect.Effect<OpenedCompletion, GatewayError> => {
+      if (!tracing && call.context.record === undefined) return attempt
+      return Effect.suspend(() => {
+        const entry = begin(call)
+        if (!tracing) return ended(call, entry, undefined, attempt, noop)
+        return Effect.flatMap(Scope.extend(Effect.makeSpanScoped(attemptSpanName(call), spanOptions(call, entry)), scope), (span) => {
+          const description = new StreamDescription(captureContent)
+          return ended(call, entry, span, attempt, noop).pipe(
+            Effect.flatMap(({ first, pull }) =>
+              Effect.as(
+                Scope.addFinalizer(scope, Effect.sync(() => description.describe(span))),
+                { first: description.observe(first)!, pull: Effect.map(pull, (batch) => description.observe(batch)) }
+              )
+            )
+          )
         })
       })
     }
 
     const createOnce = (route: Route, call: ProviderCall): Effect.Effect<ChatCompletion, GatewayError> =>
-      withRetry(
-        recorded(call, attemptSpan("Provider.create", route, call, deadlinesOf(route).create(route.provider.create(call), call.vendor)))
-      )
+      withRetry(attemptCreate(call, deadlinesOf(route).create(route.provider.create(call), call.vendor)))
 
     /** Opens one attempt: the upstream stream up to its first non-empty batch of chunks, in a scope of its own. */
     const openAttempt = (route: Route, call: ProviderCall): Effect.Effect<Opened, GatewayError> =>
@@ -184,7 +235,7 @@ const makeChatCompletions = (options: ChatCompletionsOptions = {}) =>
             Scope.extend(route.provider.open(call), scope),
             (pull) => firstBatch(pull, call.vendor)
           )
-          const attempt = recorded(call, attemptSpan("Provider.open", route, call, deadlinesOf(route).open(opening, call.vendor)))
+          const attempt = attemptOpen(call, scope, deadlinesOf(route).open(opening, call.vendor))
           return Effect.flatMap(Effect.exit(restore(attempt)), (exit) =>
             Exit.isSuccess(exit)
               ? Effect.succeed({ ...exit.value, scope })
@@ -232,7 +283,12 @@ const makeChatCompletions = (options: ChatCompletionsOptions = {}) =>
       create: (request: ChatCompletionRequest, context: RequestContext) =>
         methodSpan("ChatCompletions.create", request, context, create(request, context)),
       open: (request: ChatCompletionRequest, context: RequestContext) =>
-        methodSpan("ChatCompletions.open", request, context, open(request, context)),
+        tracing
+          ? Effect.withSpanScoped(open(request, context), "ChatCompletions.open", {
+            attributes: { "gen_ai.request.model": request.model, "switchyard.request_id": context.requestId },
+            captureStackTrace: false
+          })
+          : open(request, context),
       stream: (request: ChatCompletionRequest, context: RequestContext) => {
         const stream = streamOf(open(request, context))
         return tracing
@@ -250,6 +306,8 @@ const makeChatCompletions = (options: ChatCompletionsOptions = {}) =>
       policy
     }
   })
+
+const noop = () => {}
 
 const withIndex = (context: RequestContext, index: number): RequestContext =>
   index === 0 ? context : { ...context, requestId: `${context.requestId}-${index}` }

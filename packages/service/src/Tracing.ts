@@ -17,3 +17,23 @@ export const traced = <A, E, R>(
   attributes: Readonly<Record<string, unknown>>,
   effect: Effect.Effect<A, E, R>
 ): Effect.Effect<A, E, R> => Effect.withSpan(effect, name, { attributes, captureStackTrace: false })
+
+/**
+ * Whether spans record prompts and completions (`gen_ai.input.messages`,
+ * `gen_ai.output.messages`): off unless configured (`tracing.capture_content`).
+ * Read when a service is built.
+ */
+export class CaptureContent extends Context.Reference<CaptureContent>()("@switchyard/service/CaptureContent", {
+  defaultValue: () => false
+}) {}
+
+/** A span's W3C `traceparent` header value. */
+export const traceparent = (span: Tracer.AnySpan): string => `00-${span.traceId}-${span.spanId}-${span.sampled ? "01" : "00"}`
+
+/**
+ * Runs `use` with the current span (the upstream attempt's, inside
+ * `ChatCompletions`), if any: what a transport needs to send `traceparent` to
+ * the vendor. Only call it when tracing (see `tracingEnabled`).
+ */
+export const withCurrentSpan = <A, E, R>(use: (span: Tracer.AnySpan | undefined) => Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.withFiberRuntime((fiber) => use(fiber.currentSpan))

@@ -9,6 +9,9 @@
  * - `providers/`: the HTTP skeleton (`HttpProvider`) and one folder per vendor family;
  * - `transport/`: outbound HTTP (`UpstreamHttp`), upstream error classification,
  *   streamed bodies as chunk pulls (`ChunkStream`);
+ * - `telemetry/`: the metrics (`SwitchyardMetrics`, Effect `Metric`s with bounded
+ *   labels) and the GenAI attributes of attempt spans; `Tracing`: spans only when
+ *   a tracer is installed, `traceparent` for vendors, content capture;
  * - `testing/` (`@switchyard/service/testing`): fake upstreams and vendor fixtures.
  */
 export * from "./auth/Authenticator.js"
@@ -20,4 +23,6 @@ export * from "./providers/index.js"
 export * from "./RequestContext.js"
 export * from "./ResiliencePolicy.js"
 export * as ServiceConfig from "./ServiceConfig.js"
+export * from "./telemetry/index.js"
+export * from "./Tracing.js"
 export * from "./transport/index.js"

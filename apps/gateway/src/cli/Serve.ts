@@ -31,18 +31,27 @@ export const serve = Command.make("serve", {
       "server.shutdown_grace_ms": Option.getOrUndefined(flags.shutdownGrace)
     })
     // The HTTP stack loads only for `serve`: other commands start faster without it.
-    const Listener = yield* Effect.promise(() => import("../http/Listener.js"))
+    const [Listener, OtlpTracing] = yield* Effect.promise(() =>
+      Promise.all([import("../http/Listener.js"), import("../telemetry/OtlpTracing.js")])
+    )
+    // The tracer goes underneath everything: the service and the listener decide when they are built.
     const layer = Listener.layer.pipe(
       Layer.provideMerge(ServiceConfig.layer(config.service)),
       Layer.provide(Authenticator.layer({ apiKeys: config.apiKeys, adminKeys: config.adminKeys })),
       Layer.provide(RequestLog.layer(config.logFormat)),
-      Layer.provide(Layer.succeed(Gateway, config))
+      Layer.provide(Layer.succeed(Gateway, config)),
+      Layer.provide(OtlpTracing.layer(config.tracing))
     )
     yield* Effect.gen(function*() {
       const server = yield* Listener.Server
       const completions = yield* ChatCompletions
       yield* Console.error(`Switchyard listening on ${server.url} (vendors: ${completions.vendors.join(", ")})`)
       yield* Console.error(`  OpenAI SDK: baseURL "${server.url}/v5"   docs: ${server.url}/docs`)
+      const telemetry = [
+        config.metrics.enabled ? `metrics: ${server.url}/metrics${config.metrics.requireKey ? " (admin key)" : ""}` : undefined,
+        config.tracing.endpoint !== undefined ? `traces: ${config.tracing.endpoint} (${config.tracing.protocol})` : undefined
+      ].filter((line) => line !== undefined)
+      if (telemetry.length > 0) yield* Console.error(`  ${telemetry.join("   ")}`)
       if (config.apiKeys.length === 0 && config.adminKeys.length === 0) {
         yield* Console.error(
           `WARNING: no API keys configured (SWITCHYARD_API_KEYS): the gateway is open to anyone who can reach ${server.host}.` +

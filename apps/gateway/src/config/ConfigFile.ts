@@ -20,6 +20,17 @@ export const AuthSection = Schema.Struct({
   admin_keys: Schema.optional(Schema.Array(Schema.String))
 })
 
+/** The `metrics` section: `GET /metrics` (Prometheus). */
+export const MetricsSection = Schema.Struct({
+  enabled: Schema.optional(Schema.Boolean),
+  require_key: Schema.optional(Schema.Boolean)
+})
+
+/** The `tracing` section (the exporter itself is configured by OpenTelemetry's `OTEL_*` variables). */
+export const TracingSection = Schema.Struct({
+  capture_content: Schema.optional(Schema.Boolean)
+})
+
 /**
  * The configuration tree as a file (`--config switchyard.yaml` or `.json`):
  * the gateway's sections and the service's settings. Unknown keys are errors.
@@ -28,6 +39,8 @@ export const AuthSection = Schema.Struct({
 export const ConfigFile = Schema.Struct({
   server: Schema.optional(ServerSection),
   auth: Schema.optional(AuthSection),
+  metrics: Schema.optional(MetricsSection),
+  tracing: Schema.optional(TracingSection),
   ...ServiceConfig.ServiceConfig.fields
 }).annotations({ identifier: "ConfigFile", parseOptions: { onExcessProperty: "error" } })
 export interface ConfigFile extends Schema.Schema.Type<typeof ConfigFile> {}

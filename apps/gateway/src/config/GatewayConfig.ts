@@ -1,6 +1,7 @@
 import { type ServiceConfig, splitKeyList } from "@switchyard/service"
 import { Config, ConfigError, ConfigProvider, Context, Effect, Either, Option, Redacted } from "effect"
 import { type ConfigFile, ConfigProblem, readConfigFile } from "./ConfigFile.js"
+import { type MetricsConfig, metricsSection, type TracingConfig, tracingSection } from "./TelemetryConfig.js"
 
 /** Everything the gateway runs with, resolved from flags, environment, file and defaults. */
 export interface GatewayConfig {
@@ -12,6 +13,8 @@ export interface GatewayConfig {
   readonly shutdownGraceMs: number
   readonly keepAliveMs: number
   readonly logFormat: "text" | "json"
+  readonly metrics: MetricsConfig
+  readonly tracing: TracingConfig
   readonly service: ServiceConfig.ServiceConfig
 }
 
@@ -30,7 +33,10 @@ export const SETTINGS: ReadonlyArray<{ readonly path: string; readonly env: stri
   { path: "server.keep_alive_ms", env: "SWITCHYARD_KEEP_ALIVE_MS" },
   { path: "server.log_format", env: "SWITCHYARD_LOG_FORMAT", flag: "--log-format" },
   { path: "auth.api_keys", env: "SWITCHYARD_API_KEYS" },
-  { path: "auth.admin_keys", env: "SWITCHYARD_ADMIN_KEYS" }
+  { path: "auth.admin_keys", env: "SWITCHYARD_ADMIN_KEYS" },
+  { path: "metrics.enabled", env: "SWITCHYARD_METRICS_ENABLED" },
+  { path: "metrics.require_key", env: "SWITCHYARD_METRICS_REQUIRE_KEY" },
+  { path: "tracing.capture_content", env: "SWITCHYARD_TRACING_CAPTURE_CONTENT" }
 ]
 
 const describe = (path: string): string => {
@@ -70,19 +76,26 @@ const server = Config.all({
 const auth = Config.all({ apiKeys: keyList("api_keys"), adminKeys: keyList("admin_keys") }).pipe(Config.nested("auth"))
 
 /** The configuration tree's `Config` (the service's settings come from the file, decoded by its own Schema). */
-export const GatewayConfigTree = Config.all({ server, auth })
+export const GatewayConfigTree = Config.all({ server, auth, metrics: metricsSection, tracing: tracingSection })
 
 /** Flags given on the command line, by setting path (`server.port`). */
 export type Flags = Readonly<Record<string, string | number | undefined>>
 
 /**
  * The environment as the tree's provider: the `server` and `auth` sections are
- * `SWITCHYARD_`, keys upper-cased (`server.port` → `SWITCHYARD_PORT`,
- * `auth.api_keys` → `SWITCHYARD_API_KEYS`). (`mapInputPath` rather than
+ * `SWITCHYARD_`, the `metrics` and `tracing` sections `SWITCHYARD_METRICS_` and
+ * `SWITCHYARD_TRACING_`, keys upper-cased (`server.port` → `SWITCHYARD_PORT`,
+ * `metrics.require_key` → `SWITCHYARD_METRICS_REQUIRE_KEY`); OpenTelemetry's
+ * variables are read by their own names. (`mapInputPath` rather than
  * `nested`/`unnested`, which would split every value on commas.)
  */
 const environmentOf = (env: ConfigProvider.ConfigProvider): ConfigProvider.ConfigProvider =>
-  ConfigProvider.mapInputPath(env, (name) => name === "server" || name === "auth" ? "SWITCHYARD" : name.toUpperCase())
+  ConfigProvider.mapInputPath(env, (name) =>
+    name === "server" || name === "auth"
+      ? "SWITCHYARD"
+      : name === "metrics" || name === "tracing"
+      ? `SWITCHYARD_${name.toUpperCase()}`
+      : name.toUpperCase())
 
 const problemOf = (error: ConfigError.ConfigError): ConfigProblem => {
   const lines: Array<string> = []
@@ -94,7 +107,7 @@ const problemOf = (error: ConfigError.ConfigError): ConfigProblem => {
         walk(e.right)
         return
       case "InvalidData":
-        lines.push(`${describe(e.path[0] === "SWITCHYARD" ? e.path.join("_") : e.path.join("."))}: ${e.message}`)
+        lines.push(`${describe(e.path[0]?.startsWith("SWITCHYARD") === true ? e.path.join("_") : e.path.join("."))}: ${e.message}`)
         return
       default:
         return
@@ -123,6 +136,8 @@ export const loadConfig = (flags: Flags & { readonly configFile?: string | undef
       ConfigProvider.orElse(() =>
         ConfigProvider.fromJson({
           server: file.server ?? {},
+          metrics: file.metrics ?? {},
+          tracing: file.tracing ?? {},
           auth: {
             ...(file.auth?.api_keys !== undefined ? { api_keys: file.auth.api_keys.join(",") } : {}),
             ...(file.auth?.admin_keys !== undefined ? { admin_keys: file.auth.admin_keys.join(",") } : {})
@@ -131,10 +146,12 @@ export const loadConfig = (flags: Flags & { readonly configFile?: string | undef
       )
     )
     const tree = yield* Effect.withConfigProvider(GatewayConfigTree, provider).pipe(Effect.mapError(problemOf))
-    return { ...tree.server, ...tree.auth, service: serviceSection(file) }
+    return { ...tree.server, ...tree.auth, metrics: tree.metrics, tracing: tree.tracing, service: serviceSection(file) }
   })
 
-const serviceSection = ({ auth: _auth, server: _server, ...service }: ConfigFile): ServiceConfig.ServiceConfig => service
+const serviceSection = (
+  { auth: _auth, metrics: _metrics, server: _server, tracing: _tracing, ...service }: ConfigFile
+): ServiceConfig.ServiceConfig => service
 
 /** The service's settings of a configuration file (none without a file), for the commands that run it in-process. */
 export const serviceConfigOf = (location: string | undefined): Effect.Effect<ServiceConfig.ServiceConfig, ConfigProblem> =>

@@ -1,19 +1,23 @@
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { SwitchyardApi } from "@switchyard/core"
 import { Effect, Layer, Option } from "effect"
+import { constTrue } from "effect/Function"
 import { Gateway } from "../config/GatewayConfig.js"
 import { AuthenticationLive } from "./Authentication.js"
 import { ChatHttpLive } from "./ChatHttp.js"
 import { DocsHttpLive } from "./DocsHttp.js"
 import { ErrorMiddlewareLive } from "./ErrorMiddleware.js"
 import { HealthHttpLive } from "./HealthHttp.js"
+import { Exchanges } from "./ListenerState.js"
+import { MetricsHttpLive } from "./MetricsHttp.js"
 import { ModelsHttpLive } from "./ModelsHttp.js"
 
-const Groups = Layer.mergeAll(ChatHttpLive, ModelsHttpLive, HealthHttpLive, DocsHttpLive).pipe(
+const Groups = Layer.mergeAll(ChatHttpLive, ModelsHttpLive, HealthHttpLive, DocsHttpLive, MetricsHttpLive).pipe(
   Layer.provide(AuthenticationLive)
 )
 
@@ -26,15 +30,23 @@ const STRICT_ROUTES = { ignoreTrailingSlash: false, ignoreDuplicateSlashes: fals
  * A node request handler for every endpoint of the HttpApi but the completion
  * fast path: `HttpApiBuilder` behind the error middleware. `makeHandler` sets
  * no body limit: the listener enforces it before (413), and it is set here too.
- * Lives as long as the scope.
+ * The platform's own request span is off: the listener's SERVER span (when
+ * tracing) is the parent of whatever the handlers trace. Lives as long as the
+ * scope.
  */
 export const makeApiHandler = Effect.gen(function*() {
   const { bodyLimitBytes } = yield* Gateway
+  const exchanges = yield* Exchanges
   const context = yield* Layer.build(
     Layer.mergeAll(ApiLive, ErrorMiddlewareLive, HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer, NodeHttpServer.layerContext)
   )
-  const app = yield* HttpApiBuilder.httpApp.pipe(HttpRouter.withRouterConfig(STRICT_ROUTES), Effect.provide(context))
+  const routed = yield* HttpApiBuilder.httpApp.pipe(HttpRouter.withRouterConfig(STRICT_ROUTES), Effect.provide(context))
+  const app = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+    const span = exchanges.of(request.source)?.span
+    return span === undefined ? routed : Effect.withParentSpan(routed, span)
+  })
   return yield* NodeHttpServer.makeHandler(app).pipe(
+    HttpMiddleware.withTracerDisabledWhenEffect(constTrue),
     Effect.provide(context),
     Effect.provideService(HttpServerRequest.MaxBodySize, Option.some(FileSystem.Size(bodyLimitBytes)))
   )

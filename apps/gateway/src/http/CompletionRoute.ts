@@ -14,7 +14,8 @@ import { ChatCompletions, type ChunkPull, makeCallRecord, type RequestContext } 
 import { Cause, Effect, Either, Redacted, Runtime, Schema } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { Gateway } from "../config/GatewayConfig.js"
-import { type Exchange, sendError, sendJson } from "./Respond.js"
+import { RequestTelemetry } from "../telemetry/RequestTelemetry.js"
+import { type Exchange, sendError, sendJson, serverTiming } from "./Respond.js"
 
 const decodeRequest = Schema.decodeUnknownEither(ChatCompletionRequest, { errors: "all" })
 
@@ -52,6 +53,7 @@ const SSE_HEADERS = {
 export const makeCompletionRoute = Effect.gen(function*() {
   const completions = yield* ChatCompletions
   const config = yield* Gateway
+  const telemetry = yield* RequestTelemetry
   const runtime = yield* Effect.runtime<never>()
   const runFork = Runtime.runFork(runtime)
   const limit = config.bodyLimitBytes
@@ -64,8 +66,15 @@ export const makeCompletionRoute = Effect.gen(function*() {
 
   const respondStream = (res: ServerResponse, exchange: Exchange, request: ChatCompletionRequest, context: RequestContext) =>
     Effect.suspend(() => {
+      // The headers go with the first byte: `server-timing` says what is known then (the time to
+      // the first chunk, unless a keep-alive committed the response before it).
       const open = () => {
-        if (!res.headersSent) res.writeHead(200, { ...SSE_HEADERS, "x-request-id": exchange.requestId })
+        if (res.headersSent) return
+        const headers: Record<string, string> = { ...SSE_HEADERS, "x-request-id": exchange.requestId }
+        const timing = serverTiming(exchange, performance.now())
+        if (timing !== undefined) headers["server-timing"] = timing
+        res.writeHead(200, headers)
+        telemetry.streamOpened(exchange)
       }
       // While nothing is written for `keepAliveMs`, send a comment (a plain timer, refreshed by
       // every write: cheaper than a fiber). Waiting that long for the first chunk commits the
@@ -77,6 +86,7 @@ export const makeCompletionRoute = Effect.gen(function*() {
         keepAlive.refresh()
       }, config.keepAliveMs)
       const writeBatch = (batch: ReadonlyArray<ChatCompletionChunk>): boolean => {
+        exchange.firstChunkAt ??= performance.now()
         let text = ""
         for (const chunk of batch) {
           if (chunk.usage != null) exchange.usage = chunk.usage
@@ -91,22 +101,26 @@ export const makeCompletionRoute = Effect.gen(function*() {
         exchange.error = error.message
         res.end(Sse.encodeError(error))
       }
-      const relay = (pull: ChunkPull): Effect.Effect<void> =>
-        Effect.matchEffect(pull, {
+      // Called when the pull runs (after a drain, not before it): the wait is the vendor's.
+      const relay = (pull: ChunkPull): Effect.Effect<void> => {
+        const asked = performance.now()
+        return Effect.matchEffect(pull, {
           onFailure: (error) => Effect.sync(() => fail(error)),
           onSuccess: (batch) => {
+            exchange.streamWaitMs = (exchange.streamWaitMs ?? 0) + performance.now() - asked
             if (batch === null) {
               open()
               res.end(Sse.DONE)
               return Effect.void
             }
-            return writeBatch(batch) ? relay(pull) : Effect.zipRight(awaitDrain(res), relay(pull))
+            return writeBatch(batch) ? relay(pull) : Effect.flatMap(awaitDrain(res), () => relay(pull))
           }
         })
+      }
       return completions.open(request, context).pipe(
         Effect.matchEffect({
           onFailure: (error) => Effect.sync(() => fail(error)),
-          onSuccess: ({ first, pull }) => writeBatch(first) ? relay(pull) : Effect.zipRight(awaitDrain(res), relay(pull))
+          onSuccess: ({ first, pull }) => writeBatch(first) ? relay(pull) : Effect.flatMap(awaitDrain(res), () => relay(pull))
         }),
         Effect.scoped,
         Effect.ensuring(Effect.sync(() => clearTimeout(keepAlive)))
@@ -133,7 +147,7 @@ export const makeCompletionRoute = Effect.gen(function*() {
           )
         )
       )
-    const fiber = runFork(program)
+    const fiber = runFork(exchange.span === undefined ? program : Effect.withParentSpan(program, exchange.span))
     res.on("close", () => {
       if (!res.writableFinished) fiber.unsafeInterruptAsFork(fiber.id())
     })
@@ -164,7 +178,7 @@ export const makeCompletionRoute = Effect.gen(function*() {
     const providerKey = req.headers["x-openai-api-key"]
     const context: RequestContext = {
       requestId: exchange.requestId,
-      record: (exchange.call = makeCallRecord()),
+      record: exchange.call ??= makeCallRecord(),
       accountId: exchange.account,
       keyId: exchange.keyId,
       ...(typeof providerKey === "string" && providerKey.length > 0 ? { providerKey: Redacted.make(providerKey) } : {})
@@ -174,6 +188,7 @@ export const makeCompletionRoute = Effect.gen(function*() {
 
   /** Handles one request. */
   return (req: IncomingMessage, res: ServerResponse, exchange: Exchange): void => {
+    exchange.call = makeCallRecord()
     const contentType = req.headers["content-type"]
     if (!isJsonContentType(contentType)) {
       res.setHeader("connection", "close")

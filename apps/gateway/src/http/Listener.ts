@@ -5,6 +5,8 @@ import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import { Readable } from "node:stream"
 import { Gateway, isLoopback } from "../config/GatewayConfig.js"
+import * as MetricsExposition from "../telemetry/MetricsExposition.js"
+import * as RequestTelemetry from "../telemetry/RequestTelemetry.js"
 import { makeApiHandler } from "./ApiHandler.js"
 import { makeGate } from "./Authentication.js"
 import { makeCompletionRoute } from "./CompletionRoute.js"
@@ -53,11 +55,13 @@ export class StartupError extends Error {
  * in-flight requests and streams get the grace period to finish, then the
  * rest are cut.
  */
-export const make = Effect.gen(function*() {
+const serve = Effect.gen(function*() {
   const config = yield* Gateway
   const log = yield* RequestLog
   const authenticator = yield* Authenticator
+  const telemetry = yield* RequestTelemetry.RequestTelemetry
   const gate = makeGate(authenticator)
+  const isOpen = config.metrics.requireKey ? (path: string) => path !== "/metrics" && isOpenPath(path) : isOpenPath
 
   if (authenticator.open && !isLoopback(config.host)) {
     return yield* Effect.fail(
@@ -80,7 +84,7 @@ export const make = Effect.gen(function*() {
     })
   )
 
-  const finished = (req: Http.IncomingMessage, path: string, exchange: Exchange, started: number) => {
+  const finished = (req: Http.IncomingMessage, path: string, exchange: Exchange) => {
     inFlight--
     if (exchange.call !== undefined) settleAttempts(exchange.call)
     if (inFlight === 0 && idle.length > 0) {
@@ -88,12 +92,17 @@ export const make = Effect.gen(function*() {
       idle = []
       for (const wake of waiting) wake()
     }
+    const now = performance.now()
+    const timings = telemetry.end(req, exchange, now)
     log.write({
       requestId: exchange.requestId,
       method: req.method ?? "?",
       path,
       status: exchange.status ?? 0,
-      latencyMs: performance.now() - started,
+      latencyMs: now - exchange.started,
+      gatewayMs: timings.gatewayMs,
+      upstreamMs: timings.upstreamMs,
+      ttfcMs: timings.ttfcMs,
       keyId: exchange.keyId,
       account: exchange.account,
       model: exchange.model,
@@ -112,16 +121,18 @@ export const make = Effect.gen(function*() {
     const path = query === -1 ? url : url.slice(0, query)
     const incoming = req.headers["x-request-id"]
     const exchange: Exchange = {
-      requestId: typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : newRequestId()
+      requestId: typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : newRequestId(),
+      started
     }
     inFlight++
+    telemetry.begin(req, exchange, path)
     res.on("close", () => {
       // 499: the client went away before the answer was complete (nginx's convention).
       exchange.status = res.writableFinished ? res.statusCode : 499
-      finished(req, path, exchange, started)
+      finished(req, path, exchange)
     })
     if (draining) res.setHeader("connection", "close")
-    if (!isOpenPath(path)) {
+    if (!isOpen(path)) {
       const caller = gate(req.headers)
       if (Either.isLeft(caller)) {
         req.resume()
@@ -129,6 +140,7 @@ export const make = Effect.gen(function*() {
       }
       exchange.keyId = caller.right.principal.keyId
       exchange.account = caller.right.accountId
+      exchange.admin = caller.right.principal.admin
       if (req.method === "POST" && COMPLETION_PATHS.has(path)) return completion(req, res, exchange)
     }
     res.setHeader("x-request-id", exchange.requestId)
@@ -226,8 +238,15 @@ export const make = Effect.gen(function*() {
   } satisfies RunningServer
 })
 
-/** The server as a layer: up while the layer is, drained when it is released. */
-export const layer: Layer.Layer<Server, StartupError, Gateway | ChatCompletions | RequestLog | Authenticator> = Layer.scoped(
-  Server,
-  make
+/**
+ * The listener with its metrics and spans (a tracer, `OtlpTracing.layer`, goes
+ * underneath, with the service: whether to trace is decided when they are built).
+ */
+export const make = Effect.flatMap(
+  Layer.build(Layer.merge(RequestTelemetry.layer, MetricsExposition.layer)),
+  (telemetry) => Effect.provide(serve, telemetry)
 )
+
+/** The server as a layer: up while the layer is, drained when it is released. */
+export const layer: Layer.Layer<Server, StartupError, Gateway | ChatCompletions | RequestLog | Authenticator> = Layer
+  .scoped(Server, make)

@@ -1,10 +1,11 @@
 /**
- * The paths anyone may request without a key; every other path needs a valid
- * key before anything else. Exact matches on the raw path (no normalization:
- * `/health/` or `//health` are not open); an entry ending in `/*` opens the
- * paths under it (for static assets).
+ * The paths anyone may request without a key (`/metrics` unless
+ * `metrics.require_key`); every other path needs a valid key before anything
+ * else. Exact matches on the raw path (no normalization: `/health/` or
+ * `//health` are not open); an entry ending in `/*` opens the paths under it
+ * (for static assets).
  */
-export const OPEN_PATHS: ReadonlyArray<string> = ["/health", "/ready", "/openapi.json", "/docs"]
+export const OPEN_PATHS: ReadonlyArray<string> = ["/health", "/ready", "/openapi.json", "/docs", "/metrics"]
 
 const exact = new Set(OPEN_PATHS.filter((path) => !path.endsWith("/*")))
 const prefixes = OPEN_PATHS.filter((path) => path.endsWith("/*")).map((path) => path.slice(0, -1))

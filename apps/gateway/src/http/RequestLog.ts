@@ -7,6 +7,12 @@ export interface RequestLogEntry {
   readonly path: string
   readonly status: number
   readonly latencyMs: number
+  /** The gateway's own time (the latency minus the time waiting on vendors), for completions. */
+  readonly gatewayMs?: number | undefined
+  /** Time spent waiting on vendors, for completions. */
+  readonly upstreamMs?: number | undefined
+  /** Time to the first chunk, for streams. */
+  readonly ttfcMs?: number | undefined
   readonly keyId?: string | undefined
   readonly account?: string | undefined
   readonly model?: string | undefined
@@ -27,6 +33,9 @@ export const formatText = (entry: RequestLogEntry, now: Date): string => {
   if (entry.account !== undefined) line += ` account=${entry.account}`
   if (entry.model !== undefined) line += ` model=${entry.model}`
   if (entry.target !== undefined && entry.target !== entry.model) line += ` target=${entry.target}`
+  if (entry.gatewayMs !== undefined) line += ` gateway=${entry.gatewayMs.toFixed(1)}ms`
+  if (entry.upstreamMs !== undefined) line += ` upstream=${entry.upstreamMs.toFixed(1)}ms`
+  if (entry.ttfcMs !== undefined) line += ` ttfc=${entry.ttfcMs.toFixed(1)}ms`
   if (entry.stream === true) line += " stream"
   if (entry.promptTokens !== undefined || entry.completionTokens !== undefined) {
     line += ` tokens=${entry.promptTokens ?? "?"}+${entry.completionTokens ?? "?"}`
@@ -34,6 +43,8 @@ export const formatText = (entry: RequestLogEntry, now: Date): string => {
   if (entry.error !== undefined) line += ` error=${JSON.stringify(entry.error)}`
   return line
 }
+
+const round = (ms: number) => Math.round(ms * 100) / 100
 
 /** Formats an entry as one JSON line. */
 export const formatJson = (entry: RequestLogEntry, now: Date): string =>
@@ -44,7 +55,10 @@ export const formatJson = (entry: RequestLogEntry, now: Date): string =>
     method: entry.method,
     path: entry.path,
     status: entry.status,
-    latency_ms: Math.round(entry.latencyMs * 100) / 100,
+    latency_ms: round(entry.latencyMs),
+    gateway_ms: entry.gatewayMs === undefined ? undefined : round(entry.gatewayMs),
+    upstream_ms: entry.upstreamMs === undefined ? undefined : round(entry.upstreamMs),
+    ttfc_ms: entry.ttfcMs === undefined ? undefined : round(entry.ttfcMs),
     key_id: entry.keyId,
     account: entry.account,
     model: entry.model,

@@ -1,19 +1,52 @@
 import { type CompletionUsage, errorResponse, type GatewayError } from "@switchyard/core"
-import type { CallRecord } from "@switchyard/service"
+import { type CallRecord, upstreamWindowMs } from "@switchyard/service"
+import type { Tracer } from "effect"
 import type { ServerResponse } from "node:http"
 
-/** What a request left behind for the access log. */
+/** What a request left behind for the access log, the metrics and its span. */
 export interface Exchange {
   readonly requestId: string
+  /** When it arrived (`performance.now()`). */
+  readonly started: number
   status?: number | undefined
   keyId?: string | undefined
   account?: string | undefined
+  admin?: boolean | undefined
   model?: string | undefined
   stream?: boolean | undefined
   usage?: CompletionUsage | undefined
   error?: string | undefined
   /** What the service reported about the call (target, attempts), for completions. */
   call?: CallRecord | undefined
+  /** The metrics' `endpoint` label. */
+  endpoint?: string | undefined
+  /** The request's SERVER span, when tracing. */
+  span?: Tracer.Span | undefined
+  /** When a stream's first chunk was written. */
+  firstChunkAt?: number | undefined
+  /** Whether a stream's headers were written (it counts as an open stream until the end). */
+  streamOpen?: boolean | undefined
+  /** Time spent waiting on the vendor for a stream's chunks after the first ones. */
+  streamWaitMs?: number | undefined
+}
+
+/** Time spent waiting on vendors so far: the attempts' window, then a stream's waits for its chunks. */
+export const upstreamMs = (exchange: Exchange, now: number): number =>
+  exchange.call === undefined ? 0 : upstreamWindowMs(exchange.call, now) + (exchange.streamWaitMs ?? 0)
+
+const ms = (value: number) => Math.max(0, value).toFixed(2)
+
+/**
+ * The `server-timing` header of a completion (`undefined` for other requests):
+ * the gateway's own time and the time waiting on vendors so far, and for a
+ * stream, sent with its first byte, the time to its first chunk.
+ */
+export const serverTiming = (exchange: Exchange, now: number): string | undefined => {
+  if (exchange.call === undefined) return undefined
+  const total = now - exchange.started
+  const upstream = upstreamMs(exchange, now)
+  const timing = `gateway;dur=${ms(total - upstream)}, upstream;dur=${ms(upstream)}`
+  return exchange.firstChunkAt === undefined ? timing : `${timing}, ttfc;dur=${ms(exchange.firstChunkAt - exchange.started)}`
 }
 
 /** The HTTP answer for an error, serialized: status, headers and body (the 422 body is bounded). */
@@ -27,22 +60,28 @@ export const sendError = (res: ServerResponse, exchange: Exchange, error: Gatewa
   exchange.error ??= error.message
   if (res.headersSent) return
   const { headers, status, text } = renderError(error)
-  res.writeHead(status, {
+  const all: Record<string, string | number> = {
     ...headers,
     "content-type": "application/json",
     "content-length": Buffer.byteLength(text),
     "x-request-id": exchange.requestId
-  })
+  }
+  const timing = serverTiming(exchange, performance.now())
+  if (timing !== undefined) all["server-timing"] = timing
+  res.writeHead(status, all)
   res.end(text)
 }
 
 /** Writes a JSON body. */
 export const sendJson = (res: ServerResponse, exchange: Exchange, status: number, body: unknown): void => {
   const text = JSON.stringify(body)
-  res.writeHead(status, {
+  const headers: Record<string, string | number> = {
     "content-type": "application/json",
     "content-length": Buffer.byteLength(text),
     "x-request-id": exchange.requestId
-  })
+  }
+  const timing = serverTiming(exchange, performance.now())
+  if (timing !== undefined) headers["server-timing"] = timing
+  res.writeHead(status, headers)
   res.end(text)
 }

@@ -4,6 +4,7 @@ import { FakeUpstream } from "@switchyard/service/testing"
 import { ConfigProvider, Context, Effect, ExecutionStrategy, Exit, Layer, Redacted, Scope } from "effect"
 import * as Http from "node:http"
 import { Gateway, type GatewayConfig } from "../../src/config/GatewayConfig.js"
+import { TRACING_OFF } from "../../src/config/TelemetryConfig.js"
 import * as Server from "../../src/http/Listener.js"
 import { RequestLog } from "../../src/http/RequestLog.js"
 
@@ -15,6 +16,7 @@ export interface GatewayOverrides {
   readonly bodyLimitBytes?: number
   readonly shutdownGraceMs?: number
   readonly keepAliveMs?: number
+  readonly metrics?: { readonly enabled?: boolean; readonly requireKey?: boolean }
 }
 
 /** The configuration the tests run with, unless they say otherwise. */
@@ -27,6 +29,8 @@ export const gatewayConfig = (overrides: GatewayOverrides = {}): GatewayConfig =
   shutdownGraceMs: overrides.shutdownGraceMs ?? 2_000,
   keepAliveMs: overrides.keepAliveMs ?? 15_000,
   logFormat: "text",
+  metrics: { enabled: overrides.metrics?.enabled ?? true, requireKey: overrides.metrics?.requireKey ?? false },
+  tracing: TRACING_OFF,
   service: {}
 })
 
@@ -95,6 +99,10 @@ export interface StartOptions {
   readonly upstream?: FakeUpstream.FakeHandler
   /** Replaces the service built from the configuration (e.g. a TestProvider). */
   readonly completions?: Layer.Layer<ChatCompletions>
+  /** A tracer (`OtlpTracing.layer`), provided underneath the service and the server. */
+  readonly tracing?: Layer.Layer<never>
+  /** More of the upstream environment (`OPENAI_BASE_URL` and `OPENAI_API_KEY` are set). */
+  readonly env?: ReadonlyArray<readonly [string, string]>
 }
 
 /**
@@ -109,7 +117,8 @@ export const startGateway = (options: StartOptions = {}): Effect.Effect<TestGate
     const env = ConfigProvider.fromMap(
       new Map([
         ["OPENAI_BASE_URL", upstream.baseUrl],
-        ["OPENAI_API_KEY", UPSTREAM_KEY]
+        ["OPENAI_API_KEY", UPSTREAM_KEY],
+        ...(options.env ?? [])
       ])
     )
     const completions = options.completions ??
@@ -121,7 +130,8 @@ export const startGateway = (options: StartOptions = {}): Effect.Effect<TestGate
       Layer.provide(completions),
       Layer.provide(authenticatorLayer(config)),
       Layer.provide(RequestLog.layer("text", log.sink)),
-      Layer.provide(Layer.succeed(Gateway, config))
+      Layer.provide(Layer.succeed(Gateway, config)),
+      Layer.provide(options.tracing ?? Layer.empty)
     )
     const serverScope = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
     const server = Context.get(yield* Layer.buildWithScope(layer, serverScope), Server.Server)

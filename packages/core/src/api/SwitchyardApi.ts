@@ -3,6 +3,7 @@ import * as OpenApi from "@effect/platform/OpenApi"
 import { ChatGroup } from "./ChatGroup.js"
 import { DocsGroup } from "./DocsGroup.js"
 import { HealthGroup } from "./HealthGroup.js"
+import { MetricsGroup } from "./MetricsGroup.js"
 import { ModelsGroup } from "./ModelsGroup.js"
 
 type Json = Record<string, unknown>
@@ -74,6 +75,7 @@ export class SwitchyardApi extends HttpApi.make("switchyard")
   .add(ModelsGroup)
   .add(HealthGroup)
   .add(DocsGroup)
+  .add(MetricsGroup)
   .annotateContext(OpenApi.annotations({
     title: "Switchyard: EGP/SGP v5 Chat Completions",
     version: "0.1.0",
@@ -98,6 +100,8 @@ export interface ApiRoute {
   readonly path: string
   /** The group that declares it. */
   readonly group: string
+  /** The endpoint's name in its group. */
+  readonly name: string
 }
 
 /** Every route an API declares, in order. */
@@ -105,7 +109,8 @@ export const apiRoutes = (api: HttpApi.HttpApi.Any): ReadonlyArray<ApiRoute> => 
   const routes: Array<ApiRoute> = []
   HttpApi.reflect(api as HttpApi.HttpApi.AnyWithProps, {
     onGroup: () => undefined,
-    onEndpoint: ({ endpoint, group }) => routes.push({ method: endpoint.method, path: endpoint.path, group: group.identifier })
+    onEndpoint: ({ endpoint, group }) =>
+      routes.push({ method: endpoint.method, path: endpoint.path, group: group.identifier, name: endpoint.name })
   })
   return routes
 }

@@ -10,8 +10,9 @@ import {
   type GatewayError,
   UpstreamBadResponse
 } from "@switchyard/core"
-import { Clock, Effect, Either, ParseResult, Schema, type Scope } from "effect"
+import { Clock, Effect, Either, ParseResult, Schema, type Scope, type Tracer } from "effect"
 import { type ChunkPull, makeProvider, type ModelInfo, type Provider, type ProviderCall } from "../Provider.js"
+import { traceparent, tracingEnabled, withCurrentSpan } from "../Tracing.js"
 import { pullOf, pullWith, type StreamParser } from "../transport/ChunkStream.js"
 import { describeBody, excerpt, fromUpstreamStatus } from "../transport/UpstreamErrors.js"
 import { transportTimeouts, type UpstreamExchange, UpstreamHttp, type UpstreamResponse } from "../transport/UpstreamHttp.js"
@@ -143,15 +144,54 @@ export const acceptHeaders = (headers: Readonly<Record<string, string>>) => {
   return (stream: boolean): Readonly<Record<string, string>> => stream ? sse : json
 }
 
+const servers = new Map<string, { readonly address: string; readonly port: number } | null>()
+
+/** `server.address` and `server.port` of a URL (cached: a vendor has few). */
+const serverOf = (url: string) => {
+  let server = servers.get(url)
+  if (server === undefined) {
+    try {
+      const parsed = new URL(url)
+      server = {
+        address: parsed.hostname.replace(/^\[|\]$/g, ""),
+        port: parsed.port !== "" ? Number(parsed.port) : parsed.protocol === "https:" ? 443 : 80
+      }
+    } catch {
+      server = null
+    }
+    if (servers.size > 1_000) servers.clear()
+    servers.set(url, server)
+  }
+  return server
+}
+
+/**
+ * The headers of an attempt made inside `span` (tracing only): the vendor gets
+ * the span's context as `traceparent`, and the span the vendor's address.
+ */
+const traceHeaders = (span: Tracer.AnySpan | undefined, url: string, headers: Readonly<Record<string, string>>) => {
+  if (span === undefined) return headers
+  if (span._tag === "Span") {
+    const server = serverOf(url)
+    if (server !== null) {
+      span.attribute("server.address", server.address)
+      span.attribute("server.port", server.port)
+    }
+  }
+  return { ...headers, traceparent: traceparent(span) }
+}
+
 /**
  * A provider on the skeleton: each call is one request through the shared
  * `UpstreamHttp`, whose timers enforce the call's deadlines (`nativeTimeouts`).
  * A non-streaming call is a single exchange; a streamed one reads the SSE body
  * through the vendor's parser, or, when a server ignores the stream flag and
- * answers with one JSON body, replays that answer as chunks.
+ * answers with one JSON body, replays that answer as chunks. When a tracer is
+ * installed (where the provider is built), each attempt sends its span's
+ * context to the vendor as `traceparent`.
  */
 export const make = <Meta>(vendor: HttpVendor<Meta>): Effect.Effect<Provider, never, UpstreamHttp> =>
-  Effect.map(UpstreamHttp, (http) => {
+  Effect.zipWith(UpstreamHttp, tracingEnabled, (http, tracing) => {
     const classify = vendor.failure ?? fromUpstreamStatus
 
     // The hot path: one `Effect.async` for the whole exchange, no scope, no generator.
@@ -159,18 +199,22 @@ export const make = <Meta>(vendor: HttpVendor<Meta>): Effect.Effect<Provider, ne
       const request = vendor.request(call, false)
       if (Either.isLeft(request)) return Effect.fail(request.left)
       const { body, headers, url } = request.right
-      return Effect.flatMap(
-        http.exchange({ vendor: call.vendor, url, headers, body, ...transportTimeouts(call.timeouts, false) }),
-        (answer) => isOk(answer.status) ? vendor.decode(answer, request.right, call) : failFromExchange(answer, classify)
-      )
+      const send = (headers: Readonly<Record<string, string>>) =>
+        Effect.flatMap(
+          http.exchange({ vendor: call.vendor, url, headers, body, ...transportTimeouts(call.timeouts, false) }),
+          (answer) => isOk(answer.status) ? vendor.decode(answer, request.right, call) : failFromExchange(answer, classify)
+        )
+      return tracing ? withCurrentSpan((span) => send(traceHeaders(span, url, headers))) : send(headers)
     }
 
     const open = (call: ProviderCall): Effect.Effect<ChunkPull, GatewayError, Scope.Scope> => {
       const request = vendor.request(call, true)
       if (Either.isLeft(request)) return Effect.fail(request.left)
       const { body, headers, url } = request.right
+      const send = (headers: Readonly<Record<string, string>>) =>
+        http.request({ vendor: call.vendor, url, headers, body, ...transportTimeouts(call.timeouts, true) })
       return Effect.flatMap(
-        http.request({ vendor: call.vendor, url, headers, body, ...transportTimeouts(call.timeouts, true) }),
+        tracing ? withCurrentSpan((span) => send(traceHeaders(span, url, headers))) : send(headers),
         (response): Effect.Effect<ChunkPull, GatewayError> => {
           if (!isOk(response.status)) return failFromStatus(http, response, classify)
           if (response.contentType.includes("text/event-stream")) {

@@ -1,0 +1,279 @@
+import { describe, expect, it } from "@effect/vitest"
+import { FakeUpstream } from "@switchyard/service/testing"
+import { Effect } from "effect"
+import {
+  answerText,
+  completionBody,
+  openStream,
+  postJson,
+  request,
+  sleep,
+  startGateway,
+  type TestGateway,
+  textChunks,
+  usageChunk,
+  waitUntil
+} from "./support/Harness.js"
+import { type Exposition, parseExposition } from "./support/Prometheus.js"
+
+const TIMEOUT = 30_000
+
+const scrape = (gateway: TestGateway, headers: Record<string, string> = {}) =>
+  Effect.promise(async () => {
+    const response = await request(`${gateway.url}/metrics`, { headers })
+    expect(response.status).toBe(200)
+    expect(response.headers["content-type"]).toBe("text/plain; version=0.0.4; charset=utf-8")
+    return parseExposition(response.text)
+  })
+
+/** How much a series grew between two scrapes (a series that did not exist counts as 0). */
+const delta = (before: Exposition, after: Exposition, name: string, labels: Record<string, string>) =>
+  (after.value(name, labels) ?? 0) - (before.value(name, labels) ?? 0)
+
+const chat = (model = "openai/gpt-4o", extra: Record<string, unknown> = {}) => ({
+  model,
+  messages: [{ role: "user", content: "Hi" }],
+  ...extra
+})
+
+const completion = { endpoint: "chat_completions", model: "openai/gpt-4o", vendor: "openai" }
+
+describe("GET /metrics", () => {
+  it.scopedLive("counts a plain completion: request, attempt, tokens, GenAI usage, durations; nothing left in flight", () =>
+    Effect.gen(function*() {
+      const gateway = yield* startGateway()
+      const before = yield* scrape(gateway)
+      const response = yield* Effect.promise(() => postJson(`${gateway.url}/v5/chat/completions`, chat()))
+      expect(response.status).toBe(200)
+      yield* gateway.log.line((line) => line.includes("POST /v5/chat/completions"))
+      const after = yield* scrape(gateway)
+
+      expect(delta(before, after, "switchyard_requests_total", { ...completion, status: "200", stream: "false" })).toBe(1)
+      expect(delta(before, after, "switchyard_upstream_attempts_total", { vendor: "openai", model: "openai/gpt-4o", outcome: "ok" }))
+        .toBe(1)
+      expect(delta(before, after, "switchyard_tokens_total", { vendor: "openai", model: "openai/gpt-4o", type: "input" })).toBe(9)
+      expect(delta(before, after, "switchyard_tokens_total", { vendor: "openai", model: "openai/gpt-4o", type: "output" })).toBe(4)
+      const genAi = { gen_ai_operation_name: "chat", gen_ai_provider_name: "openai", gen_ai_request_model: "gpt-4o" }
+      expect(delta(before, after, "gen_ai_client_token_usage_count", { ...genAi, gen_ai_token_type: "input" })).toBe(1)
+      expect(delta(before, after, "gen_ai_client_token_usage_sum", { ...genAi, gen_ai_token_type: "input" })).toBe(9)
+      expect(delta(before, after, "gen_ai_client_token_usage_sum", { ...genAi, gen_ai_token_type: "output" })).toBe(4)
+      // The semantic conventions' buckets: 9 tokens fall in le=16, not in le=4.
+      expect(delta(before, after, "gen_ai_client_token_usage_bucket", { ...genAi, gen_ai_token_type: "input", le: "16" })).toBe(1)
+      expect(delta(before, after, "gen_ai_client_token_usage_bucket", { ...genAi, gen_ai_token_type: "input", le: "4" })).toBe(0)
+      expect(delta(before, after, "gen_ai_client_operation_duration_seconds_count", { ...genAi, error_type: "" })).toBe(1)
+      expect(delta(before, after, "switchyard_request_duration_seconds_count", { ...completion, stream: "false" })).toBe(1)
+      expect(delta(before, after, "switchyard_overhead_seconds_count", { endpoint: "chat_completions" })).toBe(1)
+      expect(delta(before, after, "switchyard_retries_total", { vendor: "openai", model: "openai/gpt-4o" })).toBe(0)
+      expect(after.value("switchyard_in_flight_requests", { endpoint: "chat_completions" })).toBe(0)
+      expect(after.value("switchyard_open_streams")).toBe(0)
+      // The previous scrape was answered and counted too.
+      expect(delta(before, after, "switchyard_requests_total", {
+        endpoint: "metrics",
+        model: "",
+        vendor: "",
+        status: "200",
+        stream: "false"
+      })).toBe(1)
+    }), TIMEOUT)
+
+  it.scopedLive("counts a stream: stream label, time to first chunk, usage tokens; open streams and in-flight while it runs", () =>
+    Effect.gen(function*() {
+      const gateway = yield* startGateway({
+        upstream: (req, res) => FakeUpstream.sendSse(res, [...textChunks("one two three"), usageChunk()], { delayMs: 150 })
+      })
+      const before = yield* scrape(gateway)
+      const stream = yield* Effect.promise(() =>
+        openStream(`${gateway.url}/v5/chat/completions`, chat("openai/gpt-4o", { stream: true, stream_options: { include_usage: true } }))
+      )
+      yield* Effect.promise(() => stream.until((text) => text.includes("one")))
+      const during = yield* scrape(gateway)
+      expect(during.value("switchyard_open_streams")).toBe(1)
+      expect(during.value("switchyard_in_flight_requests", { endpoint: "chat_completions" })).toBe(1)
+      expect(during.value("switchyard_in_flight_requests", { endpoint: "metrics" })).toBe(1)
+      expect((yield* Effect.promise(() => stream.closed)).complete).toBe(true)
+      yield* gateway.log.line((line) => line.includes(" stream"))
+      const after = yield* scrape(gateway)
+
+      expect(delta(before, after, "switchyard_requests_total", { ...completion, status: "200", stream: "true" })).toBe(1)
+      expect(delta(before, after, "switchyard_time_to_first_chunk_seconds_count", { model: "openai/gpt-4o", vendor: "openai" }))
+        .toBe(1)
+      expect(delta(before, after, "switchyard_tokens_total", { vendor: "openai", model: "openai/gpt-4o", type: "output" })).toBe(3)
+      expect(after.value("switchyard_open_streams")).toBe(0)
+      expect(after.value("switchyard_in_flight_requests", { endpoint: "chat_completions" })).toBe(0)
+      // The stream took ≥ 5 × 150 ms, nearly all of it waiting on the vendor: the gateway's own share stays small.
+      const duration = delta(before, after, "switchyard_request_duration_seconds_sum", { ...completion, stream: "true" })
+      const overhead = delta(before, after, "switchyard_overhead_seconds_sum", { endpoint: "chat_completions" })
+      expect(duration).toBeGreaterThan(0.6)
+      expect(overhead).toBeLessThan(duration / 4)
+    }), TIMEOUT)
+
+  it.scopedLive("an upstream 429 retried: one rate_limited attempt, one ok, one retry, one answered request", () =>
+    Effect.gen(function*() {
+      const gateway = yield* startGateway({
+        service: { retry: { max_retries: 2, initial_delay_ms: 1, max_delay_ms: 5 } },
+        upstream: (req, res, index) =>
+          index === 0
+            ? FakeUpstream.sendJson(res, 429, { error: { message: "slow down", type: "rate_limit" } }, { "retry-after-ms": "5" })
+            : FakeUpstream.sendJson(res, 200, completionBody("Hello"))
+      })
+      const before = yield* scrape(gateway)
+      const response = yield* Effect.promise(() => postJson(`${gateway.url}/v5/chat/completions`, chat()))
+      expect(response.status).toBe(200)
+      yield* gateway.log.line((line) => line.includes("POST /v5/chat/completions"))
+      const after = yield* scrape(gateway)
+      const target = { vendor: "openai", model: "openai/gpt-4o" }
+      expect(delta(before, after, "switchyard_upstream_attempts_total", { ...target, outcome: "rate_limited" })).toBe(1)
+      expect(delta(before, after, "switchyard_upstream_attempts_total", { ...target, outcome: "ok" })).toBe(1)
+      expect(delta(before, after, "switchyard_retries_total", target)).toBe(1)
+      expect(delta(before, after, "switchyard_requests_total", { ...completion, status: "200", stream: "false" })).toBe(1)
+      const genAi = { gen_ai_operation_name: "chat", gen_ai_provider_name: "openai", gen_ai_request_model: "gpt-4o" }
+      expect(delta(before, after, "gen_ai_client_operation_duration_seconds_count", { ...genAi, error_type: "rate_limited" })).toBe(1)
+      expect(delta(before, after, "gen_ai_client_operation_duration_seconds_count", { ...genAi, error_type: "" })).toBe(1)
+    }), TIMEOUT)
+
+  it.scopedLive("a failure: the upstream's 500 counts as an unavailable attempt and a 502 answer, no tokens", () =>
+    Effect.gen(function*() {
+      const gateway = yield* startGateway({
+        upstream: (req, res) => FakeUpstream.sendJson(res, 500, { error: { message: "boom" } })
+      })
+      const before = yield* scrape(gateway)
+      const response = yield* Effect.promise(() => postJson(`${gateway.url}/v5/chat/completions`, chat()))
+      expect(response.status).toBe(502)
+      yield* gateway.log.line((line) => line.includes("POST /v5/chat/completions"))
+      const after = yield* scrape(gateway)
+      expect(delta(before, after, "switchyard_requests_total", { ...completion, status: "502", stream: "false" })).toBe(1)
+      expect(delta(before, after, "switchyard_upstream_attempts_total", { vendor: "openai", model: "openai/gpt-4o", outcome: "unavailable" }))
+        .toBe(1)
+      expect(delta(before, after, "switchyard_tokens_total", { vendor: "openai", model: "openai/gpt-4o", type: "input" })).toBe(0)
+    }), TIMEOUT)
+
+  it.scopedLive("unknown models and vendors land in `other`; the names a client sent never become label values", () =>
+    Effect.gen(function*() {
+      const gateway = yield* startGateway()
+      const before = yield* scrape(gateway)
+      const unknownModel = yield* Effect.promise(() => postJson(`${gateway.url}/v5/chat/completions`, chat("openai/gpt-imaginary-9")))
+      expect(unknownModel.status).toBe(200)
+      const unknownVendor = yield* Effect.promise(() => postJson(`${gateway.url}/v5/chat/completions`, chat("nowhere/some-model")))
+      expect(unknownVendor.status).toBe(404)
+      yield* Effect.promise(() =>
+        waitUntil(() => gateway.log.text().split("\n").filter((line) => line.includes("POST /v5")).length >= 2 ? true : undefined, 5_000, () =>
+          gateway.log.text())
+      )
+      const after = yield* scrape(gateway)
+      expect(delta(before, after, "switchyard_requests_total", {
+        endpoint: "chat_completions",
+        model: "other",
+        vendor: "openai",
+        status: "200",
+        stream: "false"
+      })).toBe(1)
+      expect(delta(before, after, "switchyard_upstream_attempts_total", { vendor: "openai", model: "other", outcome: "ok" })).toBe(1)
+      expect(delta(before, after, "switchyard_tokens_total", { vendor: "openai", model: "other", type: "input" })).toBe(9)
+      expect(delta(before, after, "switchyard_requests_total", {
+        endpoint: "chat_completions",
+        model: "other",
+        vendor: "other",
+        status: "404",
+        stream: "false"
+      })).toBe(1)
+      const values = after.samples.flatMap((sample) => Object.values(sample.labels))
+      expect(values).not.toContain("openai/gpt-imaginary-9")
+      expect(values).not.toContain("gpt-imaginary-9")
+      expect(values.some((value) => value.includes("nowhere"))).toBe(false)
+    }), TIMEOUT)
+
+  it.scopedLive("other endpoints and unknown paths are counted by route; process metrics are there", () =>
+    Effect.gen(function*() {
+      const gateway = yield* startGateway()
+      const before = yield* scrape(gateway)
+      expect((yield* Effect.promise(() => request(`${gateway.url}/health`))).status).toBe(200)
+      expect((yield* Effect.promise(() => request(`${gateway.url}/no/such/path`))).status).toBe(404)
+      yield* gateway.log.line((line) => line.includes("/no/such/path"))
+      const after = yield* scrape(gateway)
+      const none = { model: "", vendor: "", stream: "false" }
+      expect(delta(before, after, "switchyard_requests_total", { endpoint: "health", status: "200", ...none })).toBe(1)
+      expect(delta(before, after, "switchyard_requests_total", { endpoint: "other", status: "404", ...none })).toBe(1)
+      expect(after.types.get("switchyard_requests_total")).toBe("counter")
+      expect(after.types.get("switchyard_request_duration_seconds")).toBe("histogram")
+      expect(after.types.get("switchyard_open_streams")).toBe("gauge")
+      expect(after.value("process_resident_memory_bytes")).toBeGreaterThan(10_000_000)
+      expect(after.value("nodejs_heap_size_used_bytes")).toBeGreaterThan(0)
+      expect(after.value("process_open_fds")).toBeGreaterThan(2)
+      expect(after.value("process_cpu_seconds_total")).toBeGreaterThan(0)
+      expect(after.value("nodejs_eventloop_lag_seconds")).toBeGreaterThanOrEqual(0)
+    }), TIMEOUT)
+
+  it.scopedLive("metrics.require_key: 401 without a key, 403 with a key that is not an admin's, 200 with an admin key", () =>
+    Effect.gen(function*() {
+      const gateway = yield* startGateway({
+        gateway: { apiKeys: ["sk-user"], adminKeys: ["sk-admin"], metrics: { requireKey: true } }
+      })
+      expect((yield* Effect.promise(() => request(`${gateway.url}/metrics`))).status).toBe(401)
+      const user = yield* Effect.promise(() => request(`${gateway.url}/metrics`, { headers: { "x-api-key": "sk-user" } }))
+      expect(user.status).toBe(403)
+      expect(JSON.parse(user.text).error.message).toContain("admin")
+      const admin = yield* scrape(gateway, { authorization: "Bearer sk-admin" })
+      expect(admin.types.get("switchyard_requests_total")).toBe("counter")
+    }), TIMEOUT)
+
+  it.scopedLive("open by default even when keys are configured; 404 when metrics are disabled", () =>
+    Effect.gen(function*() {
+      const open = yield* startGateway({ gateway: { apiKeys: ["sk-user"] } })
+      expect((yield* Effect.promise(() => request(`${open.url}/metrics`))).status).toBe(200)
+      const disabled = yield* startGateway({ gateway: { metrics: { enabled: false } } })
+      const response = yield* Effect.promise(() => request(`${disabled.url}/metrics`))
+      expect(response.status).toBe(404)
+      expect(JSON.parse(response.text).error.type).toBeDefined()
+    }), TIMEOUT)
+})
+
+const timings = (header: string | string[] | undefined): Record<string, number> => {
+  expect(typeof header).toBe("string")
+  return Object.fromEntries((header as string).split(",").map((entry) => {
+    const match = /^\s*(\w+);dur=(\d+(?:\.\d+)?)\s*$/.exec(entry)
+    expect(match, entry).not.toBeNull()
+    return [match![1]!, Number(match![2])]
+  }))
+}
+
+describe("Server-Timing", () => {
+  it.scopedLive("a completion says the gateway's share and the vendor's; the access log says the same", () =>
+    Effect.gen(function*() {
+      const gateway = yield* startGateway({
+        upstream: async (req, res) => {
+          await sleep(120)
+          FakeUpstream.sendJson(res, 200, completionBody("Hello"))
+        }
+      })
+      const started = performance.now()
+      const response = yield* Effect.promise(() => postJson(`${gateway.url}/v5/chat/completions`, chat()))
+      const elapsed = performance.now() - started
+      expect(response.status).toBe(200)
+      const timing = timings(response.headers["server-timing"])
+      expect(Object.keys(timing)).toEqual(["gateway", "upstream"])
+      expect(timing.upstream).toBeGreaterThanOrEqual(115)
+      expect(timing.upstream! + timing.gateway!).toBeLessThanOrEqual(elapsed + 1)
+      expect(timing.gateway).toBeLessThan(timing.upstream!)
+      const line = yield* gateway.log.line((line) => line.includes("POST /v5/chat/completions"))
+      expect(line).toMatch(/ gateway=\d+\.\dms upstream=\d+\.\dms/)
+      expect(Number(/upstream=(\d+\.\d)ms/.exec(line)![1])).toBeGreaterThanOrEqual(115)
+    }), TIMEOUT)
+
+  it.scopedLive("a stream sends it with its first byte, with the time to the first chunk; errors carry it too", () =>
+    Effect.gen(function*() {
+      const gateway = yield* startGateway({ upstream: answerText("Hello from a stream", { delayMs: 20 }) })
+      const stream = yield* Effect.promise(() => openStream(`${gateway.url}/v5/chat/completions`, chat("openai/gpt-4o", { stream: true })))
+      const timing = timings(stream.headers["server-timing"])
+      expect(Object.keys(timing)).toEqual(["gateway", "upstream", "ttfc"])
+      expect(timing.ttfc).toBeGreaterThanOrEqual(timing.upstream!)
+      yield* Effect.promise(() => stream.closed)
+      const line = yield* gateway.log.line((line) => line.includes(" stream"))
+      expect(line).toMatch(/ gateway=\d+\.\dms upstream=\d+\.\dms ttfc=\d+\.\dms/)
+
+      const invalid = yield* Effect.promise(() => postJson(`${gateway.url}/v5/chat/completions`, { model: "openai/gpt-4o" }))
+      expect(invalid.status).toBe(422)
+      expect(timings(invalid.headers["server-timing"]).upstream).toBe(0)
+      const health = yield* Effect.promise(() => request(`${gateway.url}/health`))
+      expect(health.headers["server-timing"]).toBeUndefined()
+    }), TIMEOUT)
+})

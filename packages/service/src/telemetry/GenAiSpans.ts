@@ -1,0 +1,135 @@
+/**
+ * The attributes of an upstream attempt's span, after the OpenTelemetry GenAI
+ * semantic conventions (`chat {gen_ai.request.model}`, kind CLIENT): the
+ * request's model and sampling parameters, then the response's id, model,
+ * finish reasons and token usage. Prompts and completions
+ * (`gen_ai.input.messages`, `gen_ai.output.messages`) only when content
+ * capture is on.
+ */
+import {
+  type ChatCompletion,
+  type ChatCompletionChunk,
+  type ChatCompletionMessageParam,
+  ChunkAggregator,
+  type CompletionUsage,
+  contentText
+} from "@switchyard/core"
+import type { Tracer } from "effect"
+import type { ProviderCall } from "../Provider.js"
+import { genAiProviderName } from "./SwitchyardMetrics.js"
+
+/** The span name of an attempt: `chat {model}`. */
+export const attemptSpanName = (call: ProviderCall): string => `chat ${call.model}`
+
+/** The attributes known when an attempt starts. */
+export const requestAttributes = (call: ProviderCall, captureContent: boolean): Record<string, unknown> => {
+  const request = call.request
+  const attributes: Record<string, unknown> = {
+    "gen_ai.operation.name": "chat",
+    "gen_ai.provider.name": genAiProviderName(call.vendor),
+    "gen_ai.request.model": call.model,
+    "switchyard.vendor": call.vendor,
+    "switchyard.request_id": call.context.requestId
+  }
+  if (call.attemptKind !== undefined) attributes["switchyard.attempt.kind"] = call.attemptKind
+  if (request.temperature != null) attributes["gen_ai.request.temperature"] = request.temperature
+  if (request.top_p != null) attributes["gen_ai.request.top_p"] = request.top_p
+  if (request.top_k != null) attributes["gen_ai.request.top_k"] = request.top_k
+  const maxTokens = request.max_completion_tokens ?? request.max_tokens
+  if (maxTokens != null) attributes["gen_ai.request.max_tokens"] = maxTokens
+  if (request.frequency_penalty != null) attributes["gen_ai.request.frequency_penalty"] = request.frequency_penalty
+  if (request.presence_penalty != null) attributes["gen_ai.request.presence_penalty"] = request.presence_penalty
+  if (request.seed != null) attributes["gen_ai.request.seed"] = request.seed
+  if (request.n != null && request.n !== 1) attributes["gen_ai.request.choice.count"] = request.n
+  if (request.stop != null) attributes["gen_ai.request.stop_sequences"] = typeof request.stop === "string" ? [request.stop] : request.stop
+  if (request.stream === true) attributes["gen_ai.request.stream"] = true
+  if (captureContent) attributes["gen_ai.input.messages"] = JSON.stringify(request.messages.map(inputMessage))
+  return attributes
+}
+
+const inputMessage = (message: ChatCompletionMessageParam) => {
+  const parts: Array<Record<string, unknown>> = []
+  const text = contentText(message.content as Parameters<typeof contentText>[0])
+  if (message.role === "tool") parts.push({ type: "tool_call_response", id: message.tool_call_id, response: text })
+  else if (text.length > 0) parts.push({ type: "text", content: text })
+  if (message.role === "assistant") {
+    for (const call of message.tool_calls ?? []) {
+      if (call.type === "function") {
+        parts.push({ type: "tool_call", id: call.id, name: call.function.name, arguments: call.function.arguments })
+      }
+    }
+  }
+  return { role: message.role, parts }
+}
+
+const outputMessages = (completion: ChatCompletion) =>
+  completion.choices.map((choice) => {
+    const parts: Array<Record<string, unknown>> = []
+    if (choice.message.content != null && choice.message.content.length > 0) {
+      parts.push({ type: "text", content: choice.message.content })
+    }
+    for (const call of choice.message.tool_calls ?? []) {
+      if (call.type === "function") {
+        parts.push({ type: "tool_call", id: call.id, name: call.function.name, arguments: call.function.arguments })
+      }
+    }
+    return { role: "assistant", parts, finish_reason: choice.finish_reason }
+  })
+
+const setUsage = (span: Tracer.Span, usage: CompletionUsage | null | undefined) => {
+  if (usage == null) return
+  span.attribute("gen_ai.usage.input_tokens", usage.prompt_tokens)
+  span.attribute("gen_ai.usage.output_tokens", usage.completion_tokens)
+}
+
+/** Sets a whole answer's attributes on its attempt's span. */
+export const describeCompletion = (span: Tracer.Span, completion: ChatCompletion, captureContent: boolean): void => {
+  span.attribute("gen_ai.response.id", completion.id)
+  span.attribute("gen_ai.response.model", completion.model)
+  span.attribute("gen_ai.response.finish_reasons", completion.choices.map((choice) => choice.finish_reason ?? ""))
+  setUsage(span, completion.usage)
+  if (captureContent) span.attribute("gen_ai.output.messages", JSON.stringify(outputMessages(completion)))
+}
+
+/**
+ * Watches a streamed answer's chunks for what its span reports at the end:
+ * id, model, finish reasons and usage (and the whole answer when content is
+ * captured). Plain code per batch; only used while tracing.
+ */
+export class StreamDescription {
+  private id: string | undefined
+  private model: string | undefined
+  private usage: CompletionUsage | undefined
+  private readonly finishReasons: Array<string> = []
+  private readonly aggregator: ChunkAggregator | undefined
+
+  constructor(captureContent: boolean) {
+    this.aggregator = captureContent ? new ChunkAggregator() : undefined
+  }
+
+  /** Takes a batch in (returns it, to sit in a `map`). */
+  observe(batch: ReadonlyArray<ChatCompletionChunk> | null): ReadonlyArray<ChatCompletionChunk> | null {
+    if (batch === null) return batch
+    for (const chunk of batch) {
+      this.id ??= chunk.id
+      this.model ??= chunk.model
+      if (chunk.usage != null) this.usage = chunk.usage
+      for (const choice of chunk.choices) if (choice.finish_reason != null) this.finishReasons[choice.index] = choice.finish_reason
+      this.aggregator?.push(chunk)
+    }
+    return batch
+  }
+
+  /** Sets what was seen on the span. */
+  describe(span: Tracer.Span): void {
+    if (this.id !== undefined) span.attribute("gen_ai.response.id", this.id)
+    if (this.model !== undefined) span.attribute("gen_ai.response.model", this.model)
+    if (this.finishReasons.length > 0) {
+      span.attribute("gen_ai.response.finish_reasons", Array.from(this.finishReasons, (reason) => reason ?? ""))
+    }
+    setUsage(span, this.usage)
+    if (this.aggregator !== undefined && this.aggregator.count > 0) {
+      span.attribute("gen_ai.output.messages", JSON.stringify(outputMessages(this.aggregator.result())))
+    }
+  }
+}

@@ -1,0 +1,4 @@
+export * from "./GenAiSpans.js"
+export * from "./LabelledMetric.js"
+export * from "./MetricLabels.js"
+export * from "./SwitchyardMetrics.js"
