@@ -112,6 +112,82 @@ describe("loadConfig", () => {
     }))
 })
 
+describe("loadConfig: the metrics and tracing sections", () => {
+  it.scoped("metrics come from the file's `metrics` section, overridden by SWITCHYARD_METRICS_*; capture from `tracing`", () =>
+    Effect.gen(function*() {
+      const file = yield* tempFile(
+        "switchyard.yaml",
+        ["metrics:", "  require_key: true", "tracing:", "  capture_content: true"].join("\n")
+      )
+      const fromFile = yield* resolveConfig({ configFile: file })
+      expect(fromFile.metrics).toEqual({ enabled: true, requireKey: true })
+      expect(fromFile.tracing.captureContent).toBe(true)
+      expect(fromFile.service).toEqual({})
+      const fromEnv = yield* resolveConfig({ configFile: file }, {
+        SWITCHYARD_METRICS_REQUIRE_KEY: "false",
+        SWITCHYARD_METRICS_ENABLED: "false"
+      })
+      expect(fromEnv.metrics).toEqual({ enabled: false, requireKey: false })
+      const problem = yield* Effect.flip(resolveConfig({}, { SWITCHYARD_METRICS_ENABLED: "perhaps" }))
+      expect(problem.message).toContain("SWITCHYARD_METRICS_ENABLED")
+    }))
+
+  it.effect("tracing is on with OTEL_EXPORTER_OTLP_ENDPOINT (+ /v1/traces) or the traces endpoint (as is, and it wins)", () =>
+    Effect.gen(function*() {
+      const base = yield* resolveConfig({}, { OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318" })
+      expect(base.tracing).toMatchObject({ endpoint: "http://collector:4318/v1/traces", protocol: "http/protobuf" })
+      const slash = yield* resolveConfig({}, { OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318/otlp/" })
+      expect(slash.tracing.endpoint).toBe("http://collector:4318/otlp/v1/traces")
+      const traces = yield* resolveConfig({}, {
+        OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318",
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://traces:9999/custom"
+      })
+      expect(traces.tracing.endpoint).toBe("http://traces:9999/custom")
+      const disabled = yield* resolveConfig({}, { OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318", OTEL_SDK_DISABLED: "true" })
+      expect(disabled.tracing.endpoint).toBeUndefined()
+    }))
+
+  it.effect("reads the protocol, headers (percent-decoded, redacted), service name, resource attributes and sampler", () =>
+    Effect.gen(function*() {
+      const config = yield* resolveConfig({}, {
+        OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318",
+        OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
+        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/json",
+        OTEL_EXPORTER_OTLP_HEADERS: "authorization=Bearer%20abc, x-team=search",
+        OTEL_EXPORTER_OTLP_TRACES_HEADERS: "x-team=traces",
+        OTEL_SERVICE_NAME: "gateway-eu",
+        OTEL_RESOURCE_ATTRIBUTES: "deployment.environment=prod",
+        OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+        OTEL_TRACES_SAMPLER_ARG: "0.25",
+        OTEL_BSP_SCHEDULE_DELAY: "1000"
+      })
+      expect(config.tracing).toMatchObject({
+        protocol: "http/json",
+        serviceName: "gateway-eu",
+        resourceAttributes: { "deployment.environment": "prod" },
+        sampler: "parentbased_traceidratio",
+        samplerArg: 0.25,
+        scheduleDelayMs: 1000
+      })
+      expect(config.tracing.headers.map(([name, value]) => [name, Redacted.value(value)])).toEqual([
+        ["authorization", "Bearer abc"],
+        ["x-team", "traces"]
+      ])
+      expect(String(config.tracing.headers[0]![1])).not.toContain("abc")
+    }))
+
+  it.effect("grpc, an unknown sampler or a ratio out of range are problems naming the variable", () =>
+    Effect.gen(function*() {
+      const grpc = yield* Effect.flip(resolveConfig({}, { OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" }))
+      expect(grpc.message).toContain("OTEL_EXPORTER_OTLP_PROTOCOL")
+      expect(grpc.message).toContain("http/json")
+      const sampler = yield* Effect.flip(resolveConfig({}, { OTEL_TRACES_SAMPLER: "sometimes" }))
+      expect(sampler.message).toContain("OTEL_TRACES_SAMPLER")
+      const ratio = yield* Effect.flip(resolveConfig({}, { OTEL_TRACES_SAMPLER_ARG: "2" }))
+      expect(ratio.message).toContain("OTEL_TRACES_SAMPLER_ARG")
+    }))
+})
+
 describe("readConfigFile", () => {
   it.scoped("a wrong type is a problem naming the file and the setting", () =>
     Effect.gen(function*() {

@@ -79,7 +79,7 @@ describe("GET /metrics", () => {
   it.scopedLive("counts a stream: stream label, time to first chunk, usage tokens; open streams and in-flight while it runs", () =>
     Effect.gen(function*() {
       const gateway = yield* startGateway({
-        upstream: (req, res) => FakeUpstream.sendSse(res, [...textChunks("one two three"), usageChunk()], { delayMs: 150 })
+        upstream: (_req, res) => FakeUpstream.sendSse(res, [...textChunks("one two three"), usageChunk()], { delayMs: 150 })
       })
       const before = yield* scrape(gateway)
       const stream = yield* Effect.promise(() =>
@@ -111,7 +111,7 @@ describe("GET /metrics", () => {
     Effect.gen(function*() {
       const gateway = yield* startGateway({
         service: { retry: { max_retries: 2, initial_delay_ms: 1, max_delay_ms: 5 } },
-        upstream: (req, res, index) =>
+        upstream: (_req, res, index) =>
           index === 0
             ? FakeUpstream.sendJson(res, 429, { error: { message: "slow down", type: "rate_limit" } }, { "retry-after-ms": "5" })
             : FakeUpstream.sendJson(res, 200, completionBody("Hello"))
@@ -134,7 +134,7 @@ describe("GET /metrics", () => {
   it.scopedLive("a failure: the upstream's 500 counts as an unavailable attempt and a 502 answer, no tokens", () =>
     Effect.gen(function*() {
       const gateway = yield* startGateway({
-        upstream: (req, res) => FakeUpstream.sendJson(res, 500, { error: { message: "boom" } })
+        upstream: (_req, res) => FakeUpstream.sendJson(res, 500, { error: { message: "boom" } })
       })
       const before = yield* scrape(gateway)
       const response = yield* Effect.promise(() => postJson(`${gateway.url}/v5/chat/completions`, chat()))
@@ -240,7 +240,7 @@ describe("Server-Timing", () => {
   it.scopedLive("a completion says the gateway's share and the vendor's; the access log says the same", () =>
     Effect.gen(function*() {
       const gateway = yield* startGateway({
-        upstream: async (req, res) => {
+        upstream: async (_req, res) => {
           await sleep(120)
           FakeUpstream.sendJson(res, 200, completionBody("Hello"))
         }

@@ -31,16 +31,17 @@ export const serve = Command.make("serve", {
       "server.shutdown_grace_ms": Option.getOrUndefined(flags.shutdownGrace)
     })
     // The HTTP stack loads only for `serve`: other commands start faster without it.
-    const [Listener, OtlpTracing] = yield* Effect.promise(() =>
-      Promise.all([import("../http/Listener.js"), import("../telemetry/OtlpTracing.js")])
-    )
+    const Listener = yield* Effect.promise(() => import("../http/Listener.js"))
+    const tracing = config.tracing.endpoint === undefined
+      ? Layer.empty
+      : (yield* Effect.promise(() => import("../telemetry/OtlpTracing.js"))).layer(config.tracing)
     // The tracer goes underneath everything: the service and the listener decide when they are built.
     const layer = Listener.layer.pipe(
       Layer.provideMerge(ServiceConfig.layer(config.service)),
       Layer.provide(Authenticator.layer({ apiKeys: config.apiKeys, adminKeys: config.adminKeys })),
       Layer.provide(RequestLog.layer(config.logFormat)),
       Layer.provide(Layer.succeed(Gateway, config)),
-      Layer.provide(OtlpTracing.layer(config.tracing))
+      Layer.provide(tracing)
     )
     yield* Effect.gen(function*() {
       const server = yield* Listener.Server

@@ -37,7 +37,7 @@ export const TRACING_OFF: TracingConfig = {
   captureContent: false
 }
 
-const invalid = (message: string) => ConfigError.InvalidData([], message)
+const invalid = (name: string, message: string) => ConfigError.InvalidData([name], message)
 
 /** `k1=v1,k2=v2` with percent-encoded values (the OTel list format). */
 export const parseKeyValues = (text: string): Either.Either<Array<[string, string]>, string> => {
@@ -57,7 +57,7 @@ export const parseKeyValues = (text: string): Either.Either<Array<[string, strin
 
 const keyValues = (name: string) =>
   Config.redacted(name).pipe(
-    Config.mapOrFail((value) => Either.mapLeft(parseKeyValues(Redacted.value(value)), invalid)),
+    Config.mapOrFail((value) => Either.mapLeft(parseKeyValues(Redacted.value(value)), (message) => invalid(name, message))),
     Config.withDefault([] as Array<[string, string]>)
   )
 
@@ -71,7 +71,7 @@ const protocol = (name: string) =>
   Config.option(Config.literal(...PROTOCOLS)(name)).pipe(
     Config.mapOrFail((value) =>
       Option.isSome(value) && value.value === "grpc"
-        ? Either.left(invalid("grpc is not supported: use http/protobuf (the default) or http/json"))
+        ? Either.left(invalid(name, "grpc is not supported: use http/protobuf (the default) or http/json"))
         : Either.right(Option.getOrUndefined(value) as OtlpProtocol | undefined)
     )
   )
@@ -90,7 +90,7 @@ const SAMPLERS = [
 const samplerArg = Config.option(Config.number("OTEL_TRACES_SAMPLER_ARG")).pipe(
   Config.mapOrFail((value) =>
     Option.isSome(value) && (value.value < 0 || value.value > 1)
-      ? Either.left(invalid(`Expected a ratio from 0 to 1, got ${value.value}`))
+      ? Either.left(invalid("OTEL_TRACES_SAMPLER_ARG", `Expected a ratio from 0 to 1, got ${value.value}`))
       : Either.right(Option.getOrUndefined(value))
   )
 )

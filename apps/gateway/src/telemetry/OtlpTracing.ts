@@ -1,4 +1,17 @@
+import * as EffectOtel from "@effect/opentelemetry/Tracer"
 import type * as OtelApi from "@opentelemetry/api"
+import { OTLPTraceExporter as JsonExporter } from "@opentelemetry/exporter-trace-otlp-http"
+import { OTLPTraceExporter as ProtobufExporter } from "@opentelemetry/exporter-trace-otlp-proto"
+import { resourceFromAttributes } from "@opentelemetry/resources"
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  type Sampler,
+  TraceIdRatioBasedSampler
+} from "@opentelemetry/sdk-trace-base"
 import { CaptureContent } from "@switchyard/service"
 import { Effect, Layer, Redacted, Tracer } from "effect"
 import type { TracingConfig } from "../config/TelemetryConfig.js"
@@ -30,57 +43,45 @@ const adjusted = (inner: Tracer.Tracer): Tracer.Tracer =>
     context: (execute) => execute()
   })
 
-const loadSdk = () =>
-  Promise.all([
-    import("@opentelemetry/sdk-trace-base"),
-    import("@opentelemetry/resources"),
-    import("@effect/opentelemetry/Tracer")
-  ])
-
 /**
  * Tracing to an OpenTelemetry collector over OTLP/HTTP (protobuf or JSON), when
  * an endpoint is configured; otherwise nothing at all. Spans are batched and
  * exported off the request path: a collector that is down or slow only loses
  * spans (the queue is bounded), and shutting down waits at most 3 s for the
  * last batch. Provide it underneath the service: a service decides when it is
- * built whether to trace.
+ * built whether to trace. (The CLI imports this module only when tracing is on.)
  */
 export const layer = (config: TracingConfig): Layer.Layer<never> => {
   const url = config.endpoint
   if (url === undefined) return Layer.empty
   return Layer.unwrapScoped(Effect.gen(function*() {
-    const [sdk, resources, EffectOtel] = yield* Effect.promise(loadSdk)
-    const { OTLPTraceExporter } = yield* Effect.promise(() =>
-      config.protocol === "http/json"
-        ? import("@opentelemetry/exporter-trace-otlp-http")
-        : import("@opentelemetry/exporter-trace-otlp-proto")
-    )
-    const exporter = new OTLPTraceExporter({
+    const Exporter = config.protocol === "http/json" ? JsonExporter : ProtobufExporter
+    const exporter = new Exporter({
       url,
       headers: Object.fromEntries(config.headers.map(([name, value]) => [name, Redacted.value(value)])),
       timeoutMillis: config.exportTimeoutMs
     })
     const ratio = config.samplerArg ?? 1
-    const samplers: Record<TracingConfig["sampler"], () => import("@opentelemetry/sdk-trace-base").Sampler> = {
-      always_on: () => new sdk.AlwaysOnSampler(),
-      always_off: () => new sdk.AlwaysOffSampler(),
-      traceidratio: () => new sdk.TraceIdRatioBasedSampler(ratio),
-      parentbased_always_on: () => new sdk.ParentBasedSampler({ root: new sdk.AlwaysOnSampler() }),
-      parentbased_always_off: () => new sdk.ParentBasedSampler({ root: new sdk.AlwaysOffSampler() }),
-      parentbased_traceidratio: () => new sdk.ParentBasedSampler({ root: new sdk.TraceIdRatioBasedSampler(ratio) })
+    const samplers: Record<TracingConfig["sampler"], () => Sampler> = {
+      always_on: () => new AlwaysOnSampler(),
+      always_off: () => new AlwaysOffSampler(),
+      traceidratio: () => new TraceIdRatioBasedSampler(ratio),
+      parentbased_always_on: () => new ParentBasedSampler({ root: new AlwaysOnSampler() }),
+      parentbased_always_off: () => new ParentBasedSampler({ root: new AlwaysOffSampler() }),
+      parentbased_traceidratio: () => new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) })
     }
     const sampler = samplers[config.sampler]()
     const provider = yield* Effect.acquireRelease(
       Effect.sync(() =>
-        new sdk.BasicTracerProvider({
-          resource: resources.resourceFromAttributes({
+        new BasicTracerProvider({
+          resource: resourceFromAttributes({
             ...config.resourceAttributes,
             "service.name": config.serviceName,
             "service.version": VERSION
           }),
           sampler,
           spanProcessors: [
-            new sdk.BatchSpanProcessor(exporter, {
+            new BatchSpanProcessor(exporter, {
               scheduledDelayMillis: config.scheduleDelayMs,
               exportTimeoutMillis: config.exportTimeoutMs
             })
