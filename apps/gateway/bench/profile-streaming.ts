@@ -19,7 +19,9 @@
  * - self time by group (SSE parse, JSON.parse, encode, Effect runtime,
  *   undici, node:http, socket writes, GC, ...) in µs per request, over the
  *   load window only;
- * - the top functions by self time.
+ * - the top functions by self time, and the gateway's and service's own
+ *   functions by inclusive time (what runs under them; asynchronous
+ *   continuations are not under their caller, so this undercounts).
  * The .cpuprofile stays in PROFILE_DIR (a new temporary folder) for
  * Chrome DevTools or speedscope. PROFILE_INTERVAL sets the sampling interval
  * in µs (default 200).
@@ -187,8 +189,15 @@ const groupOf = (id: number): string => {
   return "other"
 }
 
+const label = (frame: CallFrame) =>
+  `${frame.functionName || "(anonymous)"} ${
+    frame.url.replace(/^.*\/node_modules\//, "").replace(/^file:\/\/.*?\/(apps|packages)\//, "$1/")
+  }:${frame.lineNumber + 1}`
+const ours = (frame: CallFrame) => /\/(apps\/gateway|packages\/(service|core))\//.test(frame.url)
+
 const groupTime = new Map<string, number>()
 const selfTime = new Map<string, number>()
+const inclusiveTime = new Map<string, number>()
 let total = 0
 let t = profile.startTime
 const inWindow = profile.startTime <= to && from <= profile.startTime + profile.timeDeltas.reduce((a, b) => a + b, 0)
@@ -202,8 +211,17 @@ for (let i = 0; i < profile.samples.length; i++) {
   total += dt
   const group = groupOf(id)
   groupTime.set(group, (groupTime.get(group) ?? 0) + dt)
-  const name = `${frame.functionName || "(anonymous)"} ${frame.url.replace(/^.*\/node_modules\//, "").replace(/^file:\/\/.*?\/(apps|packages)\//, "$1/")}:${frame.lineNumber + 1}`
+  const name = label(frame)
   selfTime.set(name, (selfTime.get(name) ?? 0) + dt)
+  const seen = new Set<string>()
+  for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+    const caller = byId.get(at)!.callFrame
+    if (!ours(caller)) continue
+    const callerName = label(caller)
+    if (seen.has(callerName)) continue
+    seen.add(callerName)
+    inclusiveTime.set(callerName, (inclusiveTime.get(callerName) ?? 0) + dt)
+  }
 }
 
 const requests = result.total
@@ -221,6 +239,11 @@ for (const [group, us] of [...groupTime].sort((a, b) => b[1] - a[1])) {
 console.log("\n| top functions by self time | share | µs per request |")
 console.log("|---|---|---|")
 for (const [name, us] of [...selfTime].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.PROFILE_TOP ?? 30))) {
+  console.log(`| ${name.replace(/\|/g, "\\|")} | ${((100 * us) / total).toFixed(1)}% | ${perRequest(us)} |`)
+}
+console.log("\n| our functions by inclusive time (self + callees, as seen on the stack) | share | µs per request |")
+console.log("|---|---|---|")
+for (const [name, us] of [...inclusiveTime].sort((a, b) => b[1] - a[1]).slice(0, 20)) {
   console.log(`| ${name.replace(/\|/g, "\\|")} | ${((100 * us) / total).toFixed(1)}% | ${perRequest(us)} |`)
 }
 console.log(`\nProfile: ${file}`)

@@ -5,6 +5,7 @@
 //   "drip-N"          N chunks, one write each (a new event-loop turn between writes), so that the
 //                     gateway reads them one by one, as from a model producing tokens
 //   "slow", "slow-MS" 20 chunks, 100 ms (or MS) apart
+//   "hold-MS"         the first chunk at once, the other 19 MS later
 import * as http from "node:http"
 
 const port = Number(process.argv[2] ?? 0)
@@ -45,11 +46,17 @@ const server = http.createServer((req, res) => {
       return
     }
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" })
-    const shape = /"model":"(chunks|drip|slow)(?:-(\d+))?"/.exec(body)
+    const shape = /"model":"(chunks|drip|slow|hold)(?:-(\d+))?"/.exec(body)
     if (shape === null) return res.end(stream(20).body)
     const [, kind, number] = shape
     if (kind === "chunks") return res.end(stream(Math.max(2, Number(number ?? 20))).body)
-    const { events } = stream(kind === "drip" ? Math.max(2, Number(number ?? 20)) : 20)
+    const { events, body: whole } = stream(kind === "drip" ? Math.max(2, Number(number ?? 20)) : 20)
+    if (kind === "hold") {
+      res.write(events[0])
+      const timer = setTimeout(() => res.end(whole.slice(events[0].length)), Number(number ?? 10_000))
+      res.on("close", () => clearTimeout(timer))
+      return
+    }
     let i = 0
     const next = () => {
       if (res.destroyed) return

@@ -190,60 +190,76 @@ export interface Timings {
 }
 
 /**
- * Open-loop load: `rate` requests per second for `seconds`, on keep-alive
- * connections; the first second is warm-up and is not counted. Times the
- * whole exchange and the first piece of the body.
+ * Open-loop load on one target: `rate` requests per second on keep-alive
+ * connections, run in slices (so that several targets can take turns and a
+ * noisy neighbour hurts them alike). Times the whole exchange and the first
+ * piece of the body; the first slice is warm-up and is not counted.
  */
-export const fixedRate = async (
-  base: string,
-  options: { readonly rate: number; readonly seconds: number; readonly stream: boolean; readonly model?: string | undefined }
-): Promise<Timings> => {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 32 })
-  const total: Array<number> = []
-  const first: Array<number> = []
-  const body = requestBody(options.stream, options.model)
-  const warm = options.rate
-  let errors = 0
-  const one = (index: number) =>
-    new Promise<void>((resolve) => {
+export class OpenLoop {
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 32 })
+  private readonly total: Array<number> = []
+  private readonly first: Array<number> = []
+  private readonly body: string
+  private errors = 0
+  private slices = 0
+
+  constructor(
+    private readonly base: string,
+    private readonly options: { readonly rate: number; readonly stream: boolean; readonly model?: string | undefined }
+  ) {
+    this.body = requestBody(options.stream, options.model)
+  }
+
+  /** Sends requests at the rate for `seconds` and waits for their answers. */
+  async run(seconds: number): Promise<void> {
+    const counted = this.slices++ > 0
+    const pending: Array<Promise<void>> = []
+    const interval = 1000 / this.options.rate
+    const begin = performance.now()
+    for (let i = 0; i < this.options.rate * seconds; i++) {
+      const wait = begin + i * interval - performance.now()
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+      pending.push(this.one(counted))
+    }
+    await Promise.all(pending)
+  }
+
+  /** The timings so far; closes the connections. */
+  finish(): Timings {
+    this.agent.destroy()
+    return {
+      total: { p50: percentile(this.total, 0.5), p99: percentile(this.total, 0.99) },
+      firstChunk: { p50: percentile(this.first, 0.5), p99: percentile(this.first, 0.99) },
+      errors: this.errors
+    }
+  }
+
+  private one(counted: boolean) {
+    return new Promise<void>((resolve) => {
       const started = performance.now()
-      const req = http.request(`${base}/chat/completions`, { method: "POST", agent, headers }, (res) => {
+      const req = http.request(`${this.base}/chat/completions`, { method: "POST", agent: this.agent, headers }, (res) => {
         let firstAt = 0
         res.on("data", () => {
           if (firstAt === 0) firstAt = performance.now()
         })
         res.on("end", () => {
-          if (res.statusCode !== 200) errors++
-          else if (index >= warm) {
-            total.push(performance.now() - started)
-            first.push(firstAt - started)
+          if (res.statusCode !== 200) this.errors++
+          else if (counted) {
+            this.total.push(performance.now() - started)
+            this.first.push(firstAt - started)
           }
           resolve()
         })
         res.on("error", () => {
-          errors++
+          this.errors++
           resolve()
         })
       })
       req.on("error", () => {
-        errors++
+        this.errors++
         resolve()
       })
-      req.end(body)
+      req.end(this.body)
     })
-  const pending: Array<Promise<void>> = []
-  const interval = 1000 / options.rate
-  const begin = performance.now()
-  for (let i = 0; i < options.rate * options.seconds; i++) {
-    const wait = begin + i * interval - performance.now()
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait))
-    pending.push(one(i))
-  }
-  await Promise.all(pending)
-  agent.destroy()
-  return {
-    total: { p50: percentile(total, 0.5), p99: percentile(total, 0.99) },
-    firstChunk: { p50: percentile(first, 0.5), p99: percentile(first, 0.99) },
-    errors
   }
 }

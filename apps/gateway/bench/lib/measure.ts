@@ -7,7 +7,7 @@
  * alike), and are compared with the bare relay measured in the same run.
  */
 import type { BenchContext } from "./context.js"
-import { fixedRate, throughput, type Timings } from "./load.js"
+import { OpenLoop, throughput, type Timings } from "./load.js"
 import { pidOf, procStats } from "./processes.js"
 import { relay, type RunningTarget, startTarget, type TargetSpec } from "./targets.js"
 
@@ -16,9 +16,13 @@ export interface ModeResult {
   readonly rps: number
   /** CPU of the target per request (µs), from /proc. */
   readonly cpuUs: number
+  /** How busy the target kept its core (CPU time over wall time, %). */
+  readonly busy: number
   readonly errors: number
   /** CPU of the load generator per request (µs). */
   readonly loadCpuUs: number
+  /** CPU of the fake upstream per request (µs). */
+  readonly upstreamCpuUs: number
 }
 
 /** Everything measured of one target. */
@@ -69,15 +73,21 @@ export const measure = async (
       }
     }
 
-    const sums = running.map(() => modes.map(() => ({ rps: 0, total: 0, cpuMs: 0, errors: 0, loadCpuUs: 0 })))
+    const sums = running.map(() =>
+      modes.map(() => ({ rps: 0, total: 0, cpuMs: 0, wallMs: 0, upstreamMs: 0, errors: 0, loadCpuUs: 0 }))
+    )
     for (let round = 0; round < settings.rounds; round++) {
       for (const [m, stream] of modes.entries()) {
         for (const [t, target] of running.entries()) {
           ctx.log(`${stream ? "streaming" : "non-streaming"}, 64 connections: ${target.spec.name}…`)
           const before = procStats(target.pid).cpuMs
+          const upstreamBefore = procStats(ctx.upstreamPid).cpuMs
+          const started = performance.now()
           const result = await throughput(target.base, { stream, seconds: settings.seconds, model: target.spec.model })
           const sum = sums[t]![m]!
+          sum.wallMs += performance.now() - started
           sum.cpuMs += procStats(target.pid).cpuMs - before
+          sum.upstreamMs += procStats(ctx.upstreamPid).cpuMs - upstreamBefore
           sum.rps += result.rps / settings.rounds
           sum.total += result.total
           sum.errors += result.errors
@@ -86,31 +96,39 @@ export const measure = async (
       }
     }
 
-    if (ctx.direct === undefined) {
-      ctx.log("upstream direct: throughput and latency baselines…")
+    // Latency at fixed rates, in one-second slices taken in turn by every target and the upstream
+    // direct (the baseline of the added latencies), so that a noisy moment hurts them alike.
+    const loops = (base: string, model: string | undefined) => ({
+      fixed: new OpenLoop(base, { rate: FIXED_RATE, stream: false, model }),
+      streams: new OpenLoop(base, { rate: STREAM_RATE, stream: true, model })
+    })
+    const direct = ctx.direct === undefined ? loops(ctx.upstreamV1, undefined) : undefined
+    const targetLoops = running.map((target) => loops(target.base, target.spec.model))
+    const everyone = direct === undefined ? targetLoops : [direct, ...targetLoops]
+    ctx.log(`${FIXED_RATE} req/s and ${STREAM_RATE} streams/s, in turns: upstream direct and ${running.map((t) => t.spec.name).join(", ")}…`)
+    for (let slice = 0; slice <= settings.fixedSeconds; slice++) {
+      for (const loop of everyone) await loop.fixed.run(1)
+      for (const loop of everyone) await loop.streams.run(1)
+    }
+    const timings = targetLoops.map((loop) => ({ fixed: loop.fixed.finish(), streams: loop.streams.finish() }))
+    if (direct !== undefined) {
+      ctx.log("upstream direct: throughput…")
       const plain = await throughput(ctx.upstreamV1, { stream: false, seconds: settings.seconds })
       const stream = await throughput(ctx.upstreamV1, { stream: true, seconds: settings.seconds })
-      ctx.direct = {
-        plainRps: plain.rps,
-        streamRps: stream.rps,
-        fixed: await fixedRate(ctx.upstreamV1, { rate: FIXED_RATE, seconds: settings.fixedSeconds, stream: false }),
-        streams: await fixedRate(ctx.upstreamV1, { rate: STREAM_RATE, seconds: settings.fixedSeconds, stream: true })
-      }
-    }
-
-    const timings: Array<{ fixed: Timings; streams: Timings }> = []
-    for (const target of running) {
-      ctx.log(`${FIXED_RATE} req/s and ${STREAM_RATE} streams/s: ${target.spec.name}…`)
-      const model = target.spec.model
-      const fixed = await fixedRate(target.base, { rate: FIXED_RATE, seconds: settings.fixedSeconds, stream: false, model })
-      const streams = await fixedRate(target.base, { rate: STREAM_RATE, seconds: settings.fixedSeconds, stream: true, model })
-      timings.push({ fixed, streams })
+      ctx.direct = { plainRps: plain.rps, streamRps: stream.rps, fixed: direct.fixed.finish(), streams: direct.streams.finish() }
     }
 
     const measured = running.map((target, t): Measured => {
       const mode = (m: number): ModeResult => {
         const sum = sums[t]![m]!
-        return { rps: sum.rps, cpuUs: (sum.cpuMs * 1000) / Math.max(1, sum.total), errors: sum.errors, loadCpuUs: sum.loadCpuUs }
+        return {
+          rps: sum.rps,
+          cpuUs: (sum.cpuMs * 1000) / Math.max(1, sum.total),
+          busy: (100 * sum.cpuMs) / Math.max(1, sum.wallMs),
+          errors: sum.errors,
+          loadCpuUs: sum.loadCpuUs,
+          upstreamCpuUs: (sum.upstreamMs * 1000) / Math.max(1, sum.total)
+        }
       }
       return {
         spec: target.spec,
@@ -122,7 +140,7 @@ export const measure = async (
       }
     })
     if (ctx.relay === undefined) ctx.relay = measured.shift()!
-    return { relay: ctx.relay, direct: ctx.direct, rows: measured }
+    return { relay: ctx.relay, direct: ctx.direct!, rows: measured }
   } finally {
     for (const target of running) target.process.stop()
   }
@@ -181,8 +199,18 @@ export const renderNotes = (relayRow: Measured, direct: Direct, rows: ReadonlyAr
     `first chunk p50 ${fixed(direct.streams.firstChunk.p50, 2)} ms at ${STREAM_RATE} streams/s.`,
     "Share by CPU: the relay's CPU per request over the row's (non-streaming / streaming): what the req/s share would be " +
     "if both were bound by their core alone; steadier than req/s when other processes share the machine.",
-    `Load generator CPU per request: ${fixed(relayRow.plain.loadCpuUs)} µs non-streaming, ${fixed(relayRow.stream.loadCpuUs)} µs streaming (relay runs).`
+    `During the relay's runs: load generator ${fixed(relayRow.plain.loadCpuUs)} / ${fixed(relayRow.stream.loadCpuUs)} µs CPU per request, ` +
+    `fake upstream ${fixed(relayRow.plain.upstreamCpuUs)} / ${fixed(relayRow.stream.upstreamCpuUs)} µs (non-streaming / streaming).`
   ]
+  const unbound = [relayRow, ...rows].filter((row) => row.plain.busy < 85 || row.stream.busy < 85)
+  if (unbound.length > 0) {
+    notes.push(
+      `**Not bound by its own core** (CPU time over wall time under load below 85%): ` +
+        unbound.map((row) => `${row.spec.name} ${fixed(row.plain.busy)}% / ${fixed(row.stream.busy)}%`).join(", ") +
+        ". Its req/s was limited by something else (the load core, or other work on the machine), so the req/s shares " +
+        "involving it are not the ratio of the two processes' costs: read the share by CPU."
+    )
+  }
   for (const row of [relayRow, ...rows]) {
     notes.push(
       `${row.spec.name}: p50 ${fixed(row.fixed.total.p50, 2)} / p99 ${fixed(row.fixed.total.p99, 2)} ms at ${FIXED_RATE} req/s; ` +

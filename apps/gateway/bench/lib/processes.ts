@@ -37,6 +37,8 @@ export interface Started {
   readonly url: string
   /** Stops it (SIGKILL: the benchmark does not wait for graceful shutdowns). */
   readonly stop: () => void
+  /** The last few KB it wrote to stderr since it was ready. */
+  readonly stderrTail: () => string
 }
 
 const running = new Set<ChildProcess>()
@@ -79,10 +81,12 @@ export const startNode = (options: {
       output += data.toString()
       const match = options.ready.exec(output)
       if (match === null) return
-      for (const s of streams) {
-        s.off("data", onData)
-        s.resume()
-      }
+      for (const s of streams) s.off("data", onData)
+      child.stdout?.resume()
+      let tail = ""
+      child.stderr!.on("data", (data: Buffer) => {
+        tail = (tail + data.toString()).slice(-4096)
+      })
       const found = match[1]!
       resolve({
         name: options.name,
@@ -91,7 +95,8 @@ export const startNode = (options: {
         stop: () => {
           child.kill("SIGKILL")
           running.delete(child)
-        }
+        },
+        stderrTail: () => tail
       })
     }
     for (const s of streams) s.on("data", onData)
