@@ -22,7 +22,7 @@ export const apiKeys: Scenario = {
     const counts = [1, 100, 1_000]
     const { relay, direct, rows } = await measure(
       ctx,
-      counts.map((n) => gateway(`Switchyard, ${n} keys`, { env: { SWITCHYARD_API_KEYS: keys(n) } }))
+      counts.map((n) => gateway(`Switchyard, ${n} ${n === 1 ? "key" : "keys"}`, { env: { SWITCHYARD_API_KEYS: keys(n) } }))
     )
     recordRows(ctx, relay, direct, rows.map((row, i) => [`keys${counts[i]}`, row] as const))
     return `${renderTable(relay, direct, rows)}\n\n${renderNotes(relay, direct, rows)}`
