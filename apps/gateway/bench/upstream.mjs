@@ -6,6 +6,7 @@
 //                     gateway reads them one by one, as from a model producing tokens
 //   "slow", "slow-MS" 20 chunks, 100 ms (or MS) apart
 //   "hold-MS"         the first chunk at once, the other 19 MS later
+//   "hold"            the first chunk at once, the other 19 when `POST /release` is called
 import * as http from "node:http"
 
 const port = Number(process.argv[2] ?? 0)
@@ -35,7 +36,19 @@ const stream = (n) => {
   return known
 }
 
+const held = new Set()
+const release = (res) => {
+  held.delete(res)
+  if (!res.destroyed) res.end(stream(20).body.slice(stream(20).events[0].length))
+}
+
 const server = http.createServer((req, res) => {
+  if (req.url === "/release") {
+    const count = held.size
+    for (const waiting of [...held]) release(waiting)
+    res.end(`${count}\n`)
+    return
+  }
   let body = ""
   req.setEncoding("utf8")
   req.on("data", (d) => (body += d))
@@ -53,7 +66,12 @@ const server = http.createServer((req, res) => {
     const { events, body: whole } = stream(kind === "drip" ? Math.max(2, Number(number ?? 20)) : 20)
     if (kind === "hold") {
       res.write(events[0])
-      const timer = setTimeout(() => res.end(whole.slice(events[0].length)), Number(number ?? 10_000))
+      if (number === undefined) {
+        held.add(res)
+        res.on("close", () => held.delete(res))
+        return
+      }
+      const timer = setTimeout(() => res.end(whole.slice(events[0].length)), Number(number))
       res.on("close", () => clearTimeout(timer))
       return
     }
