@@ -1,13 +1,18 @@
 import type { Redacted } from "effect"
+import type { CallRecord } from "./CallRecord.js"
 
 /** What a call carries besides its body: who asks, for whom, and with which key. */
 export interface RequestContext {
   /** The request id, for logs and the `x-request-id` header. */
   readonly requestId: string
-  /** The account the call acts for (`x-selected-account-id`). */
+  /** The account the call acts for (`x-selected-account-id`, else the key's default account). */
   readonly accountId?: string | undefined
+  /** The id of the gateway key that authenticated the call (never the key itself). */
+  readonly keyId?: string | undefined
   /** A provider key supplied by the caller (`x-openai-api-key`), used instead of the configured one. */
   readonly providerKey?: Redacted.Redacted<string> | undefined
+  /** Filled in as the call goes (target, attempts) when the caller provides one: see `CallRecord`. */
+  readonly record?: CallRecord | undefined
 }
 
 let counter = 0
@@ -22,5 +27,7 @@ export const newRequestId = (): string =>
 export const makeContext = (options: Partial<RequestContext> = {}): RequestContext => ({
   requestId: options.requestId ?? newRequestId(),
   ...(options.accountId !== undefined ? { accountId: options.accountId } : {}),
-  ...(options.providerKey !== undefined ? { providerKey: options.providerKey } : {})
+  ...(options.keyId !== undefined ? { keyId: options.keyId } : {}),
+  ...(options.providerKey !== undefined ? { providerKey: options.providerKey } : {}),
+  ...(options.record !== undefined ? { record: options.record } : {})
 })

@@ -1,0 +1,267 @@
+/**
+ * The shared outbound transport: undici on a keep-alive pool, wrapped in one
+ * `Effect.async` per exchange, with the transport-enforced timeouts.
+ */
+import { type GatewayError, UpstreamBadResponse, UpstreamTimeout } from "@switchyard/core"
+import { Context, Effect, Exit, Layer, type Scope } from "effect"
+import { EventEmitter } from "node:events"
+import { Agent, type Dispatcher, request } from "undici"
+import type { CallTimeouts } from "../Provider.js"
+import { fromTransportError } from "./UpstreamErrors.js"
+
+/** An outbound HTTP request to a vendor. */
+export interface UpstreamRequest {
+  readonly vendor: string
+  readonly url: string
+  readonly method?: "GET" | "POST"
+  readonly headers: Record<string, string>
+  readonly body?: string
+  /** Time allowed until the response headers arrive (→ `UpstreamTimeout` "first_byte"). */
+  readonly headersTimeoutMs?: number | undefined
+  /** Time allowed between two pieces of the body (→ "idle"). */
+  readonly bodyTimeoutMs?: number | undefined
+  /** Time allowed for the whole exchange, body included (→ "total"). */
+  readonly totalTimeoutMs?: number | undefined
+}
+
+/** An upstream response whose body is still to be read. */
+export interface UpstreamResponse {
+  readonly vendor: string
+  readonly status: number
+  readonly header: (name: string) => string | undefined
+  readonly contentType: string
+  readonly body: Dispatcher.ResponseData["body"]
+  /** Set when the total deadline cut the exchange. */
+  readonly timedOut: () => boolean
+}
+
+/** A whole non-streaming exchange: status, headers and body text. */
+export interface UpstreamExchange {
+  readonly vendor: string
+  readonly status: number
+  readonly header: (name: string) => string | undefined
+  readonly contentType: string
+  readonly text: string
+}
+
+/** Options of the shared connection pool. */
+export interface UpstreamHttpOptions {
+  /** Idle keep-alive sockets are closed after this long. */
+  readonly keepAliveTimeoutMs?: number
+  /** Time allowed to open a connection. */
+  readonly connectTimeoutMs?: number
+  /** Largest response body read into memory (non-streaming). */
+  readonly maxBodyBytes?: number
+}
+
+/** The undici timeouts for a call: a non-streaming answer comes whole, so its headers get the total time. */
+export const transportTimeouts = (
+  timeouts: CallTimeouts | undefined,
+  streaming: boolean
+): Pick<UpstreamRequest, "headersTimeoutMs" | "bodyTimeoutMs" | "totalTimeoutMs"> =>
+  timeouts === undefined ? {} : {
+    headersTimeoutMs: streaming ? Math.min(timeouts.firstByteMs, timeouts.totalMs) : timeouts.totalMs,
+    bodyTimeoutMs: timeouts.idleMs,
+    totalTimeoutMs: timeouts.totalMs
+  }
+
+const headerReader = (headers: Dispatcher.ResponseData["headers"]) => (name: string): string | undefined => {
+  const value = headers[name]
+  return Array.isArray(value) ? value[0] : value
+}
+
+class BodyTooLarge extends Error {}
+
+/** Builds the service around a new undici `Agent`. */
+const makeUpstreamHttp = (options: UpstreamHttpOptions = {}) =>
+  Effect.gen(function*() {
+    const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024 * 1024
+    const agent = yield* Effect.acquireRelease(
+      Effect.sync(() =>
+        new Agent({
+          keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
+          connect: { timeout: options.connectTimeoutMs ?? 10_000 }
+        })
+      ),
+      (agent) => Effect.promise(() => agent.destroy().catch(() => undefined))
+    )
+
+    const tooLarge = (vendor: string) =>
+      new UpstreamBadResponse({ vendor, message: `Upstream \`${vendor}\` sent a body larger than ${maxBodyBytes} bytes` })
+    const totalTimeout = (req: UpstreamRequest) =>
+      new UpstreamTimeout({
+        vendor: req.vendor,
+        phase: "total",
+        ...(req.totalTimeoutMs !== undefined ? { timeoutMs: req.totalTimeoutMs } : {})
+      })
+
+    /**
+     * One request as one `Effect.async`: no fiber, no scope, no
+     * AbortController (undici accepts an EventEmitter as its signal, at a
+     * fraction of the cost). Interruption, and the total deadline, abort it.
+     */
+    const start = <A>(
+      req: UpstreamRequest,
+      onResponse: (data: Dispatcher.ResponseData, signal: EventEmitter) => Promise<A>
+    ) =>
+      Effect.async<A, GatewayError>((resume) => {
+        const signal = new EventEmitter()
+        let settled = false
+        let timer: NodeJS.Timeout | undefined
+        const settle = (effect: Effect.Effect<A, GatewayError>) => {
+          if (settled) return
+          settled = true
+          if (timer !== undefined) clearTimeout(timer)
+          resume(effect)
+        }
+        if (req.totalTimeoutMs !== undefined && req.totalTimeoutMs > 0) {
+          timer = setTimeout(() => {
+            signal.emit("abort")
+            settle(Effect.fail(totalTimeout(req)))
+          }, req.totalTimeoutMs)
+        }
+        request(req.url, {
+          dispatcher: agent,
+          method: req.method ?? "POST",
+          headers: req.headers,
+          body: req.body ?? null,
+          signal,
+          headersTimeout: req.headersTimeoutMs ?? 0,
+          bodyTimeout: req.bodyTimeoutMs ?? 0
+        }).then((data) => onResponse(data, signal)).then(
+          (value) => settle(Effect.succeed(value)),
+          (error) =>
+            settle(Effect.fail(error instanceof BodyTooLarge ? tooLarge(req.vendor) : fromTransportError(req.vendor, error)))
+        )
+        return Effect.sync(() => {
+          if (settled) return
+          settled = true
+          if (timer !== undefined) clearTimeout(timer)
+          signal.emit("abort")
+        })
+      })
+
+    const readText = (body: Dispatcher.ResponseData["body"]) =>
+      new Promise<string>((resolve, reject) => {
+        const parts: Array<Buffer> = []
+        let size = 0
+        body.on("data", (part: Buffer) => {
+          size += part.length
+          if (size > maxBodyBytes) {
+            body.destroy()
+            reject(new BodyTooLarge())
+          } else parts.push(part)
+        })
+        body.on("end", () => resolve(parts.length === 1 ? parts[0]!.toString("utf8") : Buffer.concat(parts, size).toString("utf8")))
+        body.on("error", reject)
+      })
+
+    const exchange = (req: UpstreamRequest): Effect.Effect<UpstreamExchange, GatewayError> =>
+      start(req, async (data) => {
+        const header = headerReader(data.headers)
+        return {
+          vendor: req.vendor,
+          status: data.statusCode,
+          header,
+          contentType: header("content-type") ?? "",
+          text: await readText(data.body)
+        }
+      })
+
+    const requestScoped = (req: UpstreamRequest): Effect.Effect<UpstreamResponse, GatewayError, Scope.Scope> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(
+          restore(start(req, (data) => Promise.resolve(data))),
+          (data) => {
+            // The total deadline also covers the body, which is read after `start` has returned.
+            let timedOut = false
+            const timer = req.totalTimeoutMs !== undefined && req.totalTimeoutMs > 0
+              ? setTimeout(() => {
+                timedOut = true
+                data.body.destroy()
+              }, req.totalTimeoutMs)
+              : undefined
+            const header = headerReader(data.headers)
+            const response: UpstreamResponse = {
+              vendor: req.vendor,
+              status: data.statusCode,
+              header,
+              contentType: header("content-type") ?? "",
+              body: data.body,
+              timedOut: () => timedOut
+            }
+            return Effect.as(
+              Effect.addFinalizer((exit) =>
+                Effect.sync(() => {
+                  if (timer !== undefined) clearTimeout(timer)
+                  const body = data.body
+                  if (body.readableEnded || body.destroyed) return
+                  // A finished exchange leaves its socket for reuse; anything else aborts it.
+                  if (Exit.isSuccess(exit)) body.dump({ limit: 64 * 1024 }).catch(() => undefined)
+                  else body.destroy()
+                })
+              ),
+              response
+            )
+          }
+        )
+      )
+
+    const failure = (response: UpstreamResponse, error: unknown): GatewayError =>
+      response.timedOut()
+        ? new UpstreamTimeout({ vendor: response.vendor, phase: "total" })
+        : error instanceof BodyTooLarge
+        ? tooLarge(response.vendor)
+        : fromTransportError(response.vendor, error)
+
+    const text = (response: UpstreamResponse): Effect.Effect<string, GatewayError> =>
+      Effect.async<string, GatewayError>((resume) => {
+        readText(response.body).then(
+          (text) => resume(Effect.succeed(text)),
+          (error) => resume(Effect.fail(failure(response, error)))
+        )
+      })
+
+    const reader = (response: UpstreamResponse): Effect.Effect<Uint8Array | null, GatewayError> => {
+      const iterator = (response.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]()
+      return Effect.async<Uint8Array | null, GatewayError>((resume) => {
+        iterator.next().then(
+          (result) => resume(Effect.succeed(result.done === true ? null : result.value)),
+          (error) => resume(Effect.fail(failure(response, error)))
+        )
+      })
+    }
+
+    return { request: requestScoped, exchange, text, reader }
+  })
+
+/**
+ * Outbound HTTP for providers: a thin Effect wrapper over undici's `request`
+ * on a keep-alive connection pool, with undici's own timers for the first
+ * byte and idle time and one timer for the total deadline. It costs well
+ * under half the CPU per call of @effect/platform's HttpClient (see the
+ * service benchmark). Interrupting a request, or the scope of its response,
+ * aborts it and closes its socket.
+ */
+export class UpstreamHttp extends Context.Tag("@switchyard/service/UpstreamHttp")<UpstreamHttp, {
+  /** Sends a request; the response lives as long as the scope (for streams). */
+  readonly request: (options: UpstreamRequest) => Effect.Effect<UpstreamResponse, GatewayError, Scope.Scope>
+  /** Sends a request and reads its whole body (non-streaming calls: the cheapest path). */
+  readonly exchange: (options: UpstreamRequest) => Effect.Effect<UpstreamExchange, GatewayError>
+  /** Reads a whole body as text, up to the size limit. */
+  readonly text: (response: UpstreamResponse) => Effect.Effect<string, GatewayError>
+  /**
+   * The body as a source of pieces, `null` at its end: the cheap way to read
+   * a streamed answer. Not the body's own async iteration, whose `return()`
+   * waits for a pending read and so hangs on a stalled upstream: an
+   * interrupted read is abandoned, and the response's finalizer ends the body.
+   */
+  readonly reader: (response: UpstreamResponse) => Effect.Effect<Uint8Array | null, GatewayError>
+}>() {
+  /** A pool with the given options, closed when the layer's scope ends. */
+  static readonly layer = (options: UpstreamHttpOptions = {}): Layer.Layer<UpstreamHttp> =>
+    Layer.scoped(UpstreamHttp, makeUpstreamHttp(options))
+
+  /** The pool with default options. */
+  static readonly Default: Layer.Layer<UpstreamHttp> = UpstreamHttp.layer()
+}
