@@ -5,9 +5,10 @@
  * relative to the upstream direct), and its peak RSS. Targets run side by
  * side, phase by phase (interleaved, so that a noisy neighbour hurts all rows
  * alike), and are compared with the bare relay measured in the same run.
+ * With BENCH_ROUNDS > 1, req/s and CPU per request are the medians of the rounds.
  */
 import type { BenchContext } from "./context.js"
-import { OpenLoop, throughput, type Timings } from "./load.js"
+import { median, OpenLoop, throughput, type Timings } from "./load.js"
 import { pidOf, procStats } from "./processes.js"
 import { relay, type RunningTarget, startTarget, type TargetSpec } from "./targets.js"
 
@@ -74,7 +75,16 @@ export const measure = async (
     }
 
     const sums = running.map(() =>
-      modes.map(() => ({ rps: 0, total: 0, cpuMs: 0, wallMs: 0, upstreamMs: 0, errors: 0, loadCpuUs: 0 }))
+      modes.map(() => ({
+        rps: [] as Array<number>,
+        cpuUs: [] as Array<number>,
+        total: 0,
+        cpuMs: 0,
+        wallMs: 0,
+        upstreamMs: 0,
+        errors: 0,
+        loadCpuUs: 0
+      }))
     )
     for (let round = 0; round < settings.rounds; round++) {
       for (const [m, stream] of modes.entries()) {
@@ -85,10 +95,12 @@ export const measure = async (
           const started = performance.now()
           const result = await throughput(target.base, { stream, seconds: settings.seconds, model: target.spec.model })
           const sum = sums[t]![m]!
+          const cpuMs = procStats(target.pid).cpuMs - before
           sum.wallMs += performance.now() - started
-          sum.cpuMs += procStats(target.pid).cpuMs - before
+          sum.cpuMs += cpuMs
           sum.upstreamMs += procStats(ctx.upstreamPid).cpuMs - upstreamBefore
-          sum.rps += result.rps / settings.rounds
+          sum.rps.push(result.rps)
+          sum.cpuUs.push((cpuMs * 1000) / Math.max(1, result.total))
           sum.total += result.total
           sum.errors += result.errors
           sum.loadCpuUs += result.loadCpuUs / settings.rounds
@@ -122,8 +134,8 @@ export const measure = async (
       const mode = (m: number): ModeResult => {
         const sum = sums[t]![m]!
         return {
-          rps: sum.rps,
-          cpuUs: (sum.cpuMs * 1000) / Math.max(1, sum.total),
+          rps: median(sum.rps),
+          cpuUs: median(sum.cpuUs),
           busy: (100 * sum.cpuMs) / Math.max(1, sum.wallMs),
           errors: sum.errors,
           loadCpuUs: sum.loadCpuUs,

@@ -18,6 +18,8 @@ export interface TargetSpec {
   readonly model?: string
   /** Shown under the table: what this row runs with. */
   readonly note?: string
+  /** Another build of the gateway to run (its `bin/switchyard.js` or `dist/bundle/bin.js`). */
+  readonly entry?: string
 }
 
 /** The reference: node:http in, `undici.request` out, bytes piped. */
@@ -60,7 +62,7 @@ export const startTarget = async (spec: TargetSpec, upstreamV1: string): Promise
     core: CORE_UNDER_TEST,
     // As `npm start` runs it: a 512 MB old-space cap keeps V8 collecting before RSS balloons.
     nodeOptions: ["--max-old-space-size=512"],
-    args: [gatewayEntry(), "serve", "--host", "127.0.0.1", "--port", "0", ...(spec.args ?? [])],
+    args: [spec.entry ?? gatewayEntry(), "serve", "--host", "127.0.0.1", "--port", "0", ...(spec.args ?? [])],
     env: {
       OPENAI_BASE_URL: upstreamV1,
       OPENAI_API_KEY: "sk-bench",

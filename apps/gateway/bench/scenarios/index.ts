@@ -4,8 +4,9 @@
  */
 import type { Scenario } from "../lib/scenario.js"
 import { apiKeys } from "./api-keys.js"
+import { baseline } from "./baseline.js"
 import { cli } from "./cli.js"
 import { headline } from "./headline.js"
 import { slowStreams } from "./slow-streams.js"
 
-export const scenarios: ReadonlyArray<Scenario> = [headline, slowStreams, cli, apiKeys]
+export const scenarios: ReadonlyArray<Scenario> = [headline, slowStreams, cli, apiKeys, baseline]
