@@ -161,8 +161,11 @@ const makeResponses = (options: ResponsesOptions = {}) =>
               code: "previous_response_not_found"
             })
           }
-          segments.push([...found.value.input, ...found.value.response.output])
-          id = found.value.response.previous_response_id
+          // A failed response's partial output is no turn of the model (a half-made call would
+          // have no result): only its input joins the conversation.
+          const { input, response }: StoredResponse = found.value
+          segments.push(response.status === "failed" ? input : [...input, ...response.output])
+          id = response.previous_response_id
         }
         return segments.reverse().flat()
       })
