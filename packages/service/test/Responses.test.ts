@@ -6,8 +6,10 @@
 import {
   type ChatCompletionRequest,
   CreateResponseRequest,
+  InvalidRequest,
   type ResponseObject,
   type ResponseStreamEvent,
+  UnsupportedParameter,
   UpstreamRateLimited
 } from "@switchyard/core"
 import { describe, expect, it } from "@effect/vitest"
@@ -228,6 +230,24 @@ describe("what the facade cannot honour is refused by name", () => {
       const response = yield* (yield* Responses).create(ask({ input: "x", include: [], stream_options: { include_obfuscation: false } }), context)
       expect(response.status).toBe("completed")
     }).pipe(Effect.provide(scripted([TestProvider.reply("ok")]))))
+})
+
+describe("a vendor's refusal of a chat parameter names the request's field", () => {
+  it.effect("reasoning_effort → reasoning.effort; max_completion_tokens → max_output_tokens; message paths → input", () =>
+    Effect.gen(function*() {
+      const responses = yield* Responses
+      const first = failureOf(yield* Effect.exit(responses.create(ask({ input: "x", reasoning: { effort: "high" } }), context)))
+      expect(first).toMatchObject({ _tag: "UnsupportedParameter", param: "reasoning.effort" })
+      expect(first.message).toContain("`reasoning.effort`")
+      const second = failureOf(yield* Effect.exit(responses.create(ask({ input: "x", max_output_tokens: 5 }), context)))
+      expect(second).toMatchObject({ _tag: "InvalidRequest", param: "max_output_tokens", message: "`max_output_tokens` is too small" })
+      const third = failureOf(yield* Effect.exit(responses.create(ask({ input: "x" }), context)))
+      expect(third).toMatchObject({ _tag: "UnsupportedParameter", param: "input" })
+    }).pipe(Effect.provide(scripted([
+      TestProvider.fail(new UnsupportedParameter({ vendor: "test", param: "reasoning_effort" })),
+      TestProvider.fail(new InvalidRequest({ message: "`max_completion_tokens` is too small", param: "max_completion_tokens" })),
+      TestProvider.fail(new UnsupportedParameter({ vendor: "test", param: "messages[1].content[0].type" }))
+    ]))))
 })
 
 describe("state: previous_response_id, item_reference, retrieve, delete, input items", () => {

@@ -9,7 +9,8 @@ import {
   type ResponseItemList,
   type ResponseObject,
   responsesRequestIssue,
-  type ResponseStreamEvent
+  type ResponseStreamEvent,
+  UnsupportedParameter
 } from "@switchyard/core"
 import { Chunk, Context, Effect, Layer, Option, type Scope, Stream } from "effect"
 import { ChatCompletions } from "../ChatCompletions.js"
@@ -135,6 +136,34 @@ export const pageItems = (items: ReadonlyArray<ResponseItem>, page: InputItemsPa
   }
 }
 
+/** Chat parameters as the Responses API names them. */
+const responsesNames: Readonly<Record<string, string>> = {
+  max_completion_tokens: "max_output_tokens",
+  reasoning_effort: "reasoning.effort",
+  response_format: "text.format",
+  verbosity: "text.verbosity",
+  messages: "input"
+}
+
+/**
+ * An error about a chat parameter (a vendor that cannot honour
+ * `reasoning_effort`, say), renamed to the request's own field
+ * (`reasoning.effort`). Message paths become `input`: history and
+ * instructions shift the indexes.
+ */
+export const toResponsesParam = (error: GatewayError): GatewayError => {
+  if (error._tag !== "UnsupportedParameter" && error._tag !== "InvalidRequest") return error
+  const param = error.param
+  if (param === undefined) return error
+  const head = /^[^.[]+/.exec(param)?.[0] ?? param
+  const name = responsesNames[head]
+  if (name === undefined) return error
+  const renamed = head === "messages" ? name : name + param.slice(head.length)
+  return error._tag === "UnsupportedParameter"
+    ? new UnsupportedParameter({ ...error, param: renamed })
+    : new InvalidRequest({ ...error, message: error.message.replaceAll(`\`${head}\``, `\`${name}\``), param: renamed })
+}
+
 const makeResponses = (options: ResponsesOptions = {}) =>
   Effect.gen(function*() {
     const completions = yield* ChatCompletions
@@ -221,7 +250,7 @@ const makeResponses = (options: ResponsesOptions = {}) =>
 
     const create = Effect.fn("Responses.create")(function*(request: CreateResponseRequest, context: RequestContext) {
       const { base, chat, input } = yield* translate(request, context, false)
-      const completion = yield* completions.create(chat, context)
+      const completion = yield* Effect.mapError(completions.create(chat, context), toResponsesParam)
       const writer = new ResponseEventWriter(base, ids, nowSeconds)
       const response = writer.complete(completion)
       yield* save(request, response, input, context)
@@ -243,7 +272,7 @@ const makeResponses = (options: ResponsesOptions = {}) =>
             : Effect.matchEffect(chunks, {
               onFailure: (error) => {
                 done = true
-                return end(writer.fail(error))
+                return end(writer.fail(toResponsesParam(error)))
               },
               onSuccess: (batch) => {
                 if (batch === null) {
@@ -261,7 +290,7 @@ const makeResponses = (options: ResponsesOptions = {}) =>
       const prepared: PreparedResponse = {
         id: base.id,
         start: () => writer.start(),
-        open: Effect.map(completions.open(chat, context), ({ first, pull }) => ({
+        open: Effect.map(Effect.mapError(completions.open(chat, context), toResponsesParam), ({ first, pull }) => ({
           id: base.id,
           first: writer.push(first),
           pull: pullFrom(pull)
