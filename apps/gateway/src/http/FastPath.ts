@@ -8,7 +8,7 @@ import {
 } from "@switchyard/core"
 import { Cause, Effect, type Fiber, Redacted } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
-import type { RequestContext } from "@switchyard/service"
+import { makeCallRecord, type RequestContext } from "@switchyard/service"
 import { type Exchange, sendError } from "./Respond.js"
 
 const isJsonContentType = (value: string | undefined): boolean =>
@@ -84,6 +84,7 @@ export const requestContext = (req: IncomingMessage, exchange: Exchange): Reques
   const providerKey = req.headers["x-openai-api-key"]
   return {
     requestId: exchange.requestId,
+    record: (exchange.call = makeCallRecord()),
     accountId: exchange.account,
     keyId: exchange.keyId,
     ...(typeof providerKey === "string" && providerKey.length > 0 ? { providerKey: Redacted.make(providerKey) } : {})

@@ -1,5 +1,5 @@
 import { InvalidRequest, RequestTooLarge, toErrorEnvelope } from "@switchyard/core"
-import { Authenticator, ChatCompletions, newRequestId, type Responses } from "@switchyard/service"
+import { Authenticator, ChatCompletions, newRequestId, type Responses, settleAttempts } from "@switchyard/service"
 import { Context, Effect, Either, Layer } from "effect"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
@@ -85,6 +85,7 @@ export const make = Effect.gen(function*() {
 
   const finished = (req: Http.IncomingMessage, path: string, exchange: Exchange, started: number) => {
     inFlight--
+    if (exchange.call !== undefined) settleAttempts(exchange.call)
     if (inFlight === 0 && idle.length > 0) {
       const waiting = idle
       idle = []
@@ -99,6 +100,7 @@ export const make = Effect.gen(function*() {
       keyId: exchange.keyId,
       account: exchange.account,
       model: exchange.model,
+      target: exchange.call?.target,
       stream: exchange.stream,
       promptTokens: exchange.usage?.prompt_tokens,
       completionTokens: exchange.usage?.completion_tokens,
