@@ -1,6 +1,16 @@
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import { CurrentCaller, InvalidRequest, RouteNotFound, supportedIncludes, SwitchyardApi } from "@switchyard/core"
+import {
+  CurrentCaller,
+  includeParamIssue,
+  type InputItemsParams,
+  type InvalidRequest,
+  type ResponseIdPath,
+  retrieveParamsIssue,
+  type RetrieveResponseParams,
+  RouteNotFound,
+  SwitchyardApi
+} from "@switchyard/core"
 import { makeContext, Responses } from "@switchyard/service"
 import { Effect } from "effect"
 import { Exchanges } from "./ListenerState.js"
@@ -8,17 +18,7 @@ import { Exchanges } from "./ListenerState.js"
 const notHere = ({ request }: { readonly request: { readonly method: string; readonly url: string } }) =>
   Effect.fail(new RouteNotFound({ method: request.method, path: request.url.split("?")[0]! }))
 
-const includeIssue = (include: string | ReadonlyArray<string> | undefined) => {
-  const values = include === undefined ? [] : typeof include === "string" ? [include] : include
-  const index = values.findIndex((value) => !supportedIncludes.has(value))
-  return index === -1 ? Effect.void : Effect.fail(
-    new InvalidRequest({
-      message: `Unsupported value for 'include': \`${values[index]}\` cannot be included by Switchyard.`,
-      param: "include",
-      code: "unsupported_value"
-    })
-  )
-}
+const refuse = (issue: InvalidRequest | undefined) => issue === undefined ? Effect.void : Effect.fail(issue)
 
 // `POST /v5|v1/responses` is served by the fast path (ResponsesRoute), like the chat completions.
 export const ResponsesHttpLive = HttpApiBuilder.group(SwitchyardApi, "responses", (handlers) =>
@@ -27,44 +27,15 @@ export const ResponsesHttpLive = HttpApiBuilder.group(SwitchyardApi, "responses"
     const exchanges = yield* Exchanges
     const context = Effect.gen(function*() {
       const caller = yield* CurrentCaller
-      const request = yield* HttpServerRequest.HttpServerRequest
-      const requestId = exchanges.of(request.source)?.requestId
-      return makeContext({
-        accountId: caller.accountId,
-        keyId: caller.principal.keyId,
-        ...(requestId !== undefined ? { requestId } : {})
-      })
+      const requestId = exchanges.of((yield* HttpServerRequest.HttpServerRequest).source)?.requestId
+      return makeContext({ accountId: caller.accountId, keyId: caller.principal.keyId, ...(requestId !== undefined ? { requestId } : {}) })
     })
-    const retrieve = ({ path, urlParams }: { readonly path: { readonly response_id: string }; readonly urlParams: { readonly include?: string | ReadonlyArray<string> | undefined; readonly stream?: string | undefined } }) =>
-      Effect.gen(function*() {
-        if (urlParams.stream !== undefined && urlParams.stream !== "false") {
-          return yield* new InvalidRequest({
-            message: "Unsupported parameter: 'stream': a stored response cannot be streamed again; retrieve it as JSON.",
-            param: "stream",
-            code: "unsupported_parameter"
-          })
-        }
-        yield* includeIssue(urlParams.include)
-        return yield* responses.retrieve(path.response_id, yield* context)
-      })
-    const remove = ({ path }: { readonly path: { readonly response_id: string } }) =>
+    const retrieve = ({ path, urlParams }: { readonly path: ResponseIdPath; readonly urlParams: RetrieveResponseParams }) =>
+      Effect.zipRight(refuse(retrieveParamsIssue(urlParams)), Effect.flatMap(context, (ctx) => responses.retrieve(path.response_id, ctx)))
+    const remove = ({ path }: { readonly path: ResponseIdPath }) =>
       Effect.flatMap(context, (ctx) => responses.delete(path.response_id, ctx))
-    const inputItems = (
-      { path, urlParams }: {
-        readonly path: { readonly response_id: string }
-        readonly urlParams: {
-          readonly after?: string | undefined
-          readonly limit?: number | undefined
-          readonly order?: "asc" | "desc" | undefined
-          readonly include?: string | ReadonlyArray<string> | undefined
-        }
-      }
-    ) =>
-      Effect.gen(function*() {
-        yield* includeIssue(urlParams.include)
-        const { include: _, ...page } = urlParams
-        return yield* responses.inputItems(path.response_id, page, yield* context)
-      })
+    const inputItems = ({ path, urlParams: { include, ...page } }: { readonly path: ResponseIdPath; readonly urlParams: InputItemsParams }) =>
+      Effect.zipRight(refuse(includeParamIssue(include)), Effect.flatMap(context, (ctx) => responses.inputItems(path.response_id, page, ctx)))
     return handlers
       .handle("createV5", notHere)
       .handle("createV1", notHere)

@@ -14,6 +14,7 @@ import { errorEnvelopeAt, ValidationFailure } from "./Errors.js"
 export const ResponseIdPath = Schema.Struct({
   response_id: Schema.String.annotations({ description: "The response's id (`resp_…`)" })
 })
+export interface ResponseIdPath extends Schema.Schema.Type<typeof ResponseIdPath> {}
 
 /** Query parameters of `GET /v5/responses/{response_id}`: streaming a stored response back is not offered. */
 export const RetrieveResponseParams = Schema.Struct({
@@ -22,6 +23,7 @@ export const RetrieveResponseParams = Schema.Struct({
     description: "Only `false`: a stored response cannot be streamed again (400 otherwise)"
   })
 }).annotations({ identifier: "RetrieveResponseParams" })
+export interface RetrieveResponseParams extends Schema.Schema.Type<typeof RetrieveResponseParams> {}
 
 /** The event stream is documented beside the JSON answer, as for chat completions. */
 const withEventStream = (operation: Record<string, unknown>) => {

@@ -145,3 +145,23 @@ export const responsesRequestIssue = (request: CreateResponseRequest): InvalidRe
   }
   return undefined
 }
+
+/** The `include` query parameter of a stored response's reads, refused by name unless the facade can give it. */
+export const includeParamIssue = (include: string | ReadonlyArray<string> | undefined): InvalidRequest | undefined => {
+  const values = include === undefined ? [] : typeof include === "string" ? [include] : include
+  const other = values.find((value) => !supportedIncludes.has(value))
+  return other === undefined ? undefined : unsupportedValue("include", `\`${other}\` cannot be included by Switchyard.`)
+}
+
+/**
+ * The query of `GET /v5/responses/{id}`: a stored response is given as JSON
+ * only (`stream=true`, replaying its events, is refused by name), with what
+ * `include` can give.
+ */
+export const retrieveParamsIssue = (params: {
+  readonly include?: string | ReadonlyArray<string> | undefined
+  readonly stream?: string | undefined
+}): InvalidRequest | undefined =>
+  params.stream !== undefined && params.stream !== "false"
+    ? unsupported("stream", "a stored response cannot be streamed again; retrieve it as JSON.")
+    : includeParamIssue(params.include)
