@@ -254,7 +254,7 @@ layer(vendorGateway(), { excludeTestServices: true })("the openai SDK's Response
   }
 
   describe("every vendor", () => {
-    it.effect("another account's response is answered exactly as a missing one (404), for every operation", () =>
+    it.effect("another account's response (or item) is answered exactly as a missing one, for every operation", () =>
       Effect.gen(function*() {
         const alice = yield* clientFor(ALICE)
         const bob = yield* clientFor(BOB, "v5")
@@ -278,6 +278,15 @@ layer(vendorGateway(), { excludeTestServices: true })("the openai SDK's Response
         const chained = yield* outcome(() => bob.responses.create({ model: VENDORS[1].model, input: "Hi", previous_response_id: mine.id }))
         expect(chained.status).toBe(400)
         same(chained, yield* outcome(() => bob.responses.create({ model: VENDORS[1].model, input: "Hi", previous_response_id: missing })))
+        const item = mine.output[0]!.id!
+        const referenced = yield* outcome(() => bob.responses.create({ model: VENDORS[1].model, input: [{ type: "item_reference", id: item }] }))
+        expect(referenced.status).toBe(404)
+        expect({ ...referenced, message: referenced.message.replace(item, "ID") }).toEqual(
+          yield* Effect.map(
+            outcome(() => bob.responses.create({ model: VENDORS[1].model, input: [{ type: "item_reference", id: "msg_missing" }] })),
+            (absent) => ({ ...absent, message: absent.message.replace("msg_missing", "ID") })
+          )
+        )
         // Still there for its owner.
         expect((yield* call(() => alice.responses.retrieve(mine.id))).output_text).toBe(greeting)
       }), TIMEOUT)
