@@ -203,6 +203,42 @@ describe("GET /metrics", () => {
       expect(after.value("nodejs_eventloop_lag_seconds")).toBeGreaterThanOrEqual(0)
     }), TIMEOUT)
 
+  it.scopedLive("the Responses API is counted as `responses`, its upstream attempts and tokens too; its stream carries Server-Timing", () =>
+    Effect.gen(function*() {
+      const gateway = yield* startGateway()
+      const before = yield* scrape(gateway)
+      const created = yield* Effect.promise(() => postJson(`${gateway.url}/v5/responses`, { model: "openai/gpt-4o", input: "Hi" }))
+      expect(created.status).toBe(200)
+      expect(timings(created.headers["server-timing"])).toHaveProperty("upstream")
+      const id = (JSON.parse(created.text) as { id: string }).id
+      expect((yield* Effect.promise(() => request(`${gateway.url}/v5/responses/${id}`))).status).toBe(200)
+      const stream = yield* Effect.promise(() =>
+        openStream(`${gateway.url}/v1/responses`, { model: "openai/gpt-4o", input: "Hi", stream: true })
+      )
+      expect(Object.keys(timings(stream.headers["server-timing"]))).toEqual(["gateway", "upstream", "ttfc"])
+      expect((yield* Effect.promise(() => stream.closed)).complete).toBe(true)
+      yield* Effect.promise(() =>
+        waitUntil(() => gateway.log.text().split("\n").filter((line) => line.includes("responses")).length >= 3 ? true : undefined, 5_000, () =>
+          gateway.log.text())
+      )
+      const after = yield* scrape(gateway)
+      const labels = { endpoint: "responses", model: "openai/gpt-4o", vendor: "openai", status: "200" }
+      expect(delta(before, after, "switchyard_requests_total", { ...labels, stream: "false" })).toBe(1)
+      expect(delta(before, after, "switchyard_requests_total", { ...labels, stream: "true" })).toBe(1)
+      expect(delta(before, after, "switchyard_requests_total", {
+        endpoint: "responses_retrieve",
+        model: "",
+        vendor: "",
+        status: "200",
+        stream: "false"
+      })).toBe(1)
+      expect(delta(before, after, "switchyard_upstream_attempts_total", { vendor: "openai", model: "openai/gpt-4o", outcome: "ok" }))
+        .toBe(2)
+      // Both calls report usage (the facade asks the vendor for it when streaming): 9 input tokens each.
+      expect(delta(before, after, "switchyard_tokens_total", { vendor: "openai", model: "openai/gpt-4o", type: "input" })).toBe(18)
+      expect(after.value("switchyard_open_streams")).toBe(0)
+    }), TIMEOUT)
+
   it.scopedLive("metrics.require_key: 401 without a key, 403 with a key that is not an admin's, 200 with an admin key", () =>
     Effect.gen(function*() {
       const gateway = yield* startGateway({

@@ -12,6 +12,8 @@
  * - `telemetry/`: the metrics (`SwitchyardMetrics`, Effect `Metric`s with bounded
  *   labels) and the GenAI attributes of attempt spans; `Tracing`: spans only when
  *   a tracer is installed, `traceparent` for vendors, content capture;
+ * - `responses/`: the OpenAI Responses API over `ChatCompletions` (`Responses`),
+ *   its event writer, input translation and the `ResponsesStore` port;
  * - `testing/` (`@switchyard/service/testing`): fake upstreams and vendor fixtures.
  */
 export * from "./auth/Authenticator.js"
@@ -26,3 +28,8 @@ export * as ServiceConfig from "./ServiceConfig.js"
 export * from "./telemetry/index.js"
 export * from "./Tracing.js"
 export * from "./transport/index.js"
+export * from "./responses/ResponseEventWriter.js"
+export * as ResponseIds from "./responses/ResponseIds.js"
+export * as ResponseInput from "./responses/ResponseInput.js"
+export * from "./responses/Responses.js"
+export * from "./responses/ResponsesStore.js"

@@ -16,8 +16,9 @@ import { HealthHttpLive } from "./HealthHttp.js"
 import { Exchanges } from "./ListenerState.js"
 import { MetricsHttpLive } from "./MetricsHttp.js"
 import { ModelsHttpLive } from "./ModelsHttp.js"
+import { ResponsesHttpLive } from "./ResponsesHttp.js"
 
-const Groups = Layer.mergeAll(ChatHttpLive, ModelsHttpLive, HealthHttpLive, DocsHttpLive, MetricsHttpLive).pipe(
+const Groups = Layer.mergeAll(ChatHttpLive, ResponsesHttpLive, ModelsHttpLive, HealthHttpLive, DocsHttpLive, MetricsHttpLive).pipe(
   Layer.provide(AuthenticationLive)
 )
 

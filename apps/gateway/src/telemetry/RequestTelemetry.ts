@@ -12,13 +12,39 @@ import type { IncomingMessage } from "node:http"
 import { Gateway } from "../config/GatewayConfig.js"
 import { type Exchange, upstreamMs } from "../http/Respond.js"
 
-const labelOfRoute = (group: string, name: string): string =>
-  group === "chat" ? "chat_completions" : group === "health" || group === "docs" ? name : group
+const snake = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`)
 
-const ROUTES = new Map(apiRoutes(SwitchyardApi).map((route) => [route.path, labelOfRoute(route.group, route.name)]))
+/** `chat_completions`, `responses`, `responses_retrieve`, `models`, `health`, `ready`, `metrics`, … */
+const labelOfRoute = (group: string, endpoint: string): string => {
+  const name = endpoint.replace(/V\d+$/, "")
+  if (group === "chat") return "chat_completions"
+  if (group === "health" || group === "docs" || group === "metrics") return name
+  return name === "create" || name === "list" ? group : `${group}_${snake(name)}`
+}
 
-/** The `endpoint` label of a path: its route's, or `other`. */
-export const endpointOf = (path: string): string => ROUTES.get(path) ?? "other"
+interface RouteLabel {
+  readonly route: string
+  readonly endpoint: string
+}
+
+const routes = apiRoutes(SwitchyardApi)
+const STATIC = new Map<string, RouteLabel>()
+const TEMPLATES: Array<RouteLabel & { readonly method: string; readonly pattern: RegExp }> = []
+for (const { group, method, name, path } of routes) {
+  const label = { route: path, endpoint: labelOfRoute(group, name) }
+  if (!path.includes("/:")) STATIC.set(`${method} ${path}`, label)
+  else TEMPLATES.push({ ...label, method, pattern: new RegExp(`^${path.replace(/\/:[^/]+/g, "/[^/]+")}$`) })
+}
+
+/** The route template of a request and its `endpoint` label, if it is one of the API's. */
+export const routeOf = (method: string, path: string): RouteLabel | undefined => {
+  const label = STATIC.get(`${method} ${path}`)
+  if (label !== undefined || TEMPLATES.length === 0) return label
+  return TEMPLATES.find((template) => template.method === method && template.pattern.test(path))
+}
+
+/** The `endpoint` label of a request: its route's, or `other`. */
+export const endpointOf = (method: string, path: string): string => routeOf(method, path)?.endpoint ?? "other"
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/
 
@@ -71,9 +97,8 @@ const make = Effect.gen(function*() {
 
   if (metrics) SwitchyardMetrics.openStreams.add([], 0)
 
-  const serverSpan = (req: IncomingMessage, exchange: Exchange, path: string, tracer: Tracer.Tracer) => {
+  const serverSpan = (req: IncomingMessage, exchange: Exchange, route: string | undefined, path: string, tracer: Tracer.Tracer) => {
     const method = req.method ?? "GET"
-    const route = ROUTES.has(path) ? path : undefined
     const parent = parentOf(req.headers.traceparent)
     const span = tracer.span(
       route !== undefined ? `${method} ${route}` : method,
@@ -114,10 +139,11 @@ const make = Effect.gen(function*() {
 
   return RequestTelemetry.of({
     begin: (req, exchange, path) => {
-      const endpoint = endpointOf(path)
+      const route = routeOf(req.method ?? "GET", path)
+      const endpoint = route?.endpoint ?? "other"
       exchange.endpoint = endpoint
       if (metrics) SwitchyardMetrics.inFlight.add([endpoint], 1)
-      if (tracer !== undefined) serverSpan(req, exchange, path, tracer)
+      if (tracer !== undefined) serverSpan(req, exchange, route?.route, path, tracer)
     },
     streamOpened: (exchange) => {
       if (exchange.streamOpen === true) return

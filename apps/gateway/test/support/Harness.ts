@@ -1,5 +1,5 @@
 import type { ChatCompletion, ChatCompletionChunk } from "@switchyard/core"
-import { Authenticator, ChatCompletions, ServiceConfig } from "@switchyard/service"
+import { Authenticator, ChatCompletions, Responses, ResponsesStore, ServiceConfig } from "@switchyard/service"
 import { FakeUpstream } from "@switchyard/service/testing"
 import { ConfigProvider, Context, Effect, ExecutionStrategy, Exit, Layer, Redacted, Scope } from "effect"
 import * as Http from "node:http"
@@ -103,6 +103,8 @@ export interface StartOptions {
   readonly tracing?: Layer.Layer<never>
   /** More of the upstream environment (`OPENAI_BASE_URL` and `OPENAI_API_KEY` are set). */
   readonly env?: ReadonlyArray<readonly [string, string]>
+  /** Where responses are kept (default: a fresh in-memory store). */
+  readonly store?: Layer.Layer<ResponsesStore>
 }
 
 /**
@@ -127,7 +129,8 @@ export const startGateway = (options: StartOptions = {}): Effect.Effect<TestGate
       )
     const config = gatewayConfig(options.gateway)
     const layer = Server.layer.pipe(
-      Layer.provide(completions),
+      Layer.provide(Responses.layer().pipe(Layer.provide(options.store ?? ResponsesStore.layerMemory()))),
+      Layer.provideMerge(completions),
       Layer.provide(authenticatorLayer(config)),
       Layer.provide(RequestLog.layer("text", log.sink)),
       Layer.provide(Layer.succeed(Gateway, config)),
