@@ -5,7 +5,8 @@
  * route with two targets).
  *
  * Today it runs with what exists: 100 API keys in `SWITCHYARD_API_KEYS` (every
- * request is checked against all of them) and the JSON access log.
+ * request is checked against all of them), the JSON access log and metrics
+ * (on by default).
  *
  * Overrides, for trying a feature before it is wired in here:
  *   BENCH_FEATURES_ENV='SWITCHYARD_X=1 SWITCHYARD_Y=2'   (or a JSON object) adds environment variables
@@ -38,7 +39,7 @@ export const allFeatures = (): TargetSpec => {
   const config = process.env.BENCH_FEATURES_CONFIG
   const model = process.env.BENCH_FEATURES_MODEL
   const extra = parseEnv(process.env.BENCH_FEATURES_ENV)
-  const on = [`${KEYS} API keys`, "JSON access log"]
+  const on = [`${KEYS} API keys`, "JSON access log", "metrics"]
   if (config !== undefined) on.push(`--config ${config}`)
   if (Object.keys(extra).length > 0) on.push(`env ${Object.keys(extra).join(", ")}`)
   if (model !== undefined) on.push(`model ${model}`)
@@ -46,6 +47,6 @@ export const allFeatures = (): TargetSpec => {
     env: { SWITCHYARD_API_KEYS: [...keys, BENCH_KEY].join(","), SWITCHYARD_LOG_FORMAT: "json", ...extra },
     ...(config !== undefined ? { args: ["--config", resolve(config)] } : {}),
     ...(model !== undefined ? { model } : {}),
-    note: `${on.join(", ")}; still to come: database keys, store on SQLite, metrics, limits, a two-target route`
+    note: `${on.join(", ")}; still to come: database keys, store on SQLite, limits, a two-target route`
   })
 }

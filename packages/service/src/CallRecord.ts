@@ -4,8 +4,10 @@
  * outcome and duration. A caller that wants it puts an empty record on the
  * `RequestContext` (`makeCallRecord()`); `ChatCompletions` fills it in with
  * plain pushes and assignments (no Effect step), so the gateway can set
- * `x-switchyard-target`, write the usage ledger and the access log, and count
- * metrics without the service knowing about any of them.
+ * `x-switchyard-target`, write the usage ledger and the access log, count
+ * metrics and record spans without the service knowing about any of them.
+ * A record with a `trace` gives each attempt a span id, which HTTP providers
+ * send to the vendor as `traceparent`.
  */
 import type { GatewayError } from "@switchyard/core"
 
@@ -23,6 +25,17 @@ export type AttemptOutcome =
 /** Why an attempt was made. */
 export type AttemptKind = "first" | "retry" | "fallback" | "hedge"
 
+/**
+ * The trace a call belongs to, when its caller records the spans itself from
+ * the record: attempts get span ids under `parentSpanId`.
+ */
+export interface TraceContext {
+  readonly traceId: string
+  /** The caller's span (a server's request span): the parent of the attempts' spans. */
+  readonly parentSpanId: string
+  readonly sampled: boolean
+}
+
 /** One upstream attempt. */
 export interface AttemptRecord {
   /** The target, as `vendor/model`. */
@@ -36,6 +49,10 @@ export interface AttemptRecord {
   outcome: AttemptOutcome | undefined
   /** The failure's message, when it failed. */
   error: string | undefined
+  /** Its span's id, when the record has a `trace`. */
+  readonly spanId: string | undefined
+  /** Where it was sent (HTTP providers note it when the record has a `trace`). */
+  url: string | undefined
 }
 
 /** What happened during one call. Mutable: filled in by the service as the call goes. */
@@ -48,10 +65,30 @@ export interface CallRecord {
   route: string | undefined
   /** Every attempt, in the order they started. */
   readonly attempts: Array<AttemptRecord>
+  /** The trace of the call, when its caller records spans from the record. */
+  trace: TraceContext | undefined
 }
 
 /** An empty record, to put on a `RequestContext`. */
-export const makeCallRecord = (): CallRecord => ({ target: undefined, vendor: undefined, route: undefined, attempts: [] })
+export const makeCallRecord = (trace?: TraceContext): CallRecord => ({
+  target: undefined,
+  vendor: undefined,
+  route: undefined,
+  attempts: [],
+  trace
+})
+
+const ids = Buffer.allocUnsafe(16)
+
+/** A random span id (16 hex digits), or with `16` bytes a trace id (32). */
+export const randomId = (bytes: 8 | 16 = 8): string => {
+  for (let i = 0; i < bytes; i += 4) ids.writeUInt32BE((Math.random() * 0x100000000) >>> 0, i)
+  return ids.toString("hex", 0, bytes)
+}
+
+/** The W3C `traceparent` of an attempt of a traced record (what the vendor gets). */
+export const attemptTraceparent = (trace: TraceContext, attempt: AttemptRecord): string =>
+  `00-${trace.traceId}-${attempt.spanId}-${trace.sampled ? "01" : "00"}`
 
 /** The outcome an error stands for. */
 export const outcomeOf = (error: GatewayError): AttemptOutcome => {
@@ -80,7 +117,9 @@ export const startAttempt = (record: CallRecord, target: string, vendor: string,
     startedAt: performance.now(),
     durationMs: undefined,
     outcome: undefined,
-    error: undefined
+    error: undefined,
+    spanId: record.trace === undefined ? undefined : randomId(),
+    url: undefined
   }
   record.attempts.push(attempt)
   return attempt

@@ -182,14 +182,20 @@ const makeChatCompletions = (options: ChatCompletionsOptions = {}) =>
         }
       })
 
+    /** The call of one attempt: itself, unless its record is traced (the provider then sees its attempt). */
+    const callOf = (call: ProviderCall, entry: AttemptRecord | undefined): ProviderCall =>
+      entry?.spanId === undefined ? call : { ...call, attempt: entry }
+
     /**
      * One non-streaming attempt, recorded on the call's record and, when
      * tracing, in a GenAI CLIENT span (`chat {model}`); as is when neither.
      */
-    const attemptCreate = (call: ProviderCall, attempt: Effect.Effect<ChatCompletion, GatewayError>) => {
-      if (!tracing && call.context.record === undefined) return attempt
+    const attemptCreate = (route: Route, call: ProviderCall): Effect.Effect<ChatCompletion, GatewayError> => {
+      const send = (call: ProviderCall) => deadlinesOf(route).create(route.provider.create(call), call.vendor)
+      if (!tracing && call.context.record === undefined) return send(call)
       return Effect.suspend(() => {
         const entry = begin(call)
+        const attempt = send(callOf(call, entry))
         if (!tracing) return ended(call, entry, undefined, attempt, noop)
         return Effect.useSpan(attemptSpanName(call), spanOptions(call, entry), (span) =>
           ended(call, entry, span, attempt, (completion) => describeCompletion(span, completion, captureContent)))
@@ -204,11 +210,12 @@ const makeChatCompletions = (options: ChatCompletionsOptions = {}) =>
     const attemptOpen = (
       call: ProviderCall,
       scope: Scope.Scope,
-      attempt: Effect.Effect<OpenedCompletion, GatewayError>
+      send: (call: ProviderCall) => Effect.Effect<OpenedCompletion, GatewayError>
     ): Effect.Effect<OpenedCompletion, GatewayError> => {
-      if (!tracing && call.context.record === undefined) return attempt
+      if (!tracing && call.context.record === undefined) return send(call)
       return Effect.suspend(() => {
         const entry = begin(call)
+        const attempt = send(callOf(call, entry))
         if (!tracing) return ended(call, entry, undefined, attempt, noop)
         return Effect.flatMap(Scope.extend(Effect.makeSpanScoped(attemptSpanName(call), spanOptions(call, entry)), scope), (span) => {
           const description = new StreamDescription(captureContent)
@@ -225,17 +232,18 @@ const makeChatCompletions = (options: ChatCompletionsOptions = {}) =>
     }
 
     const createOnce = (route: Route, call: ProviderCall): Effect.Effect<ChatCompletion, GatewayError> =>
-      withRetry(attemptCreate(call, deadlinesOf(route).create(route.provider.create(call), call.vendor)))
+      withRetry(attemptCreate(route, call))
 
     /** Opens one attempt: the upstream stream up to its first non-empty batch of chunks, in a scope of its own. */
     const openAttempt = (route: Route, call: ProviderCall): Effect.Effect<Opened, GatewayError> =>
       Effect.uninterruptibleMask((restore) =>
         Effect.flatMap(Scope.make(), (scope) => {
-          const opening = Effect.flatMap(
-            Scope.extend(route.provider.open(call), scope),
-            (pull) => firstBatch(pull, call.vendor)
-          )
-          const attempt = attemptOpen(call, scope, deadlinesOf(route).open(opening, call.vendor))
+          const opening = (call: ProviderCall) =>
+            deadlinesOf(route).open(
+              Effect.flatMap(Scope.extend(route.provider.open(call), scope), (pull) => firstBatch(pull, call.vendor)),
+              call.vendor
+            )
+          const attempt = attemptOpen(call, scope, opening)
           return Effect.flatMap(Effect.exit(restore(attempt)), (exit) =>
             Exit.isSuccess(exit)
               ? Effect.succeed({ ...exit.value, scope })

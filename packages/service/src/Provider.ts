@@ -5,7 +5,7 @@
  */
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, GatewayError } from "@switchyard/core"
 import type { Effect, Scope, Stream } from "effect"
-import type { AttemptKind } from "./CallRecord.js"
+import type { AttemptKind, AttemptRecord } from "./CallRecord.js"
 import type { RequestContext } from "./RequestContext.js"
 import { toStream } from "./transport/ChunkStream.js"
 
@@ -29,6 +29,11 @@ export interface ProviderCall {
   readonly timeouts?: CallTimeouts | undefined
   /** Why this attempt is made, for the call's record (a router sets `fallback`/`hedge`; inferred otherwise). */
   readonly attemptKind?: AttemptKind | undefined
+  /**
+   * The attempt this call is, when its record is traced (`CallRecord.trace`):
+   * an HTTP provider sends its `traceparent` and notes its URL.
+   */
+  readonly attempt?: AttemptRecord | undefined
 }
 
 /**

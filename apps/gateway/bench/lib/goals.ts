@@ -39,6 +39,17 @@ const withinRelay = (key: string, margin: number): Goal["value"] => (r) => {
   return { shown: `${gap >= 0 ? "+" : ""}${gap.toFixed(2)} ms over the relay's`, pass: gap <= margin }
 }
 
+/** CPU per request a feature adds over the same build with it off (`<row>.addedPlainCpuUs`, `…StreamCpuUs`). */
+const added = (row: string, max: number): Goal["value"] => (r) => {
+  const v = get(r, `${row}.addedPlainCpuUs`, `${row}.addedStreamCpuUs`)
+  return v && { shown: `${v[0]!.toFixed(0)} µs / ${v[1]!.toFixed(0)} µs`, pass: v[0]! < max && v[1]! < max }
+}
+
+const belowUs = (key: string, max: number): Goal["value"] => (r) => {
+  const v = get(r, key)
+  return v && { shown: `${v[0]!.toFixed(1)} µs`, pass: v[0]! < max }
+}
+
 const goals: ReadonlyArray<Goal> = [
   { what: "streaming req/s, share of the relay", target: "≥ 50% (issue 8 floor: 15%)", value: share("default", "stream", 50) },
   { what: "non-streaming req/s, share of the relay", target: "≥ 75% (issue 8 floor: 53%)", value: share("default", "plain", 75) },
@@ -67,6 +78,10 @@ const goals: ReadonlyArray<Goal> = [
       return { shown: `${ok} of ${count} ok, ${failed} failed`, pass: count >= 10_000 && failed === 0 && ok === count }
     }
   },
+  { what: "metrics on: added CPU per request (direct)", target: "< 15 µs", value: belowUs("obs.direct.metrics", 15) },
+  { what: "tracing at 100%, protobuf: added CPU per request (direct)", target: "< 60 µs", value: belowUs("obs.direct.tracing", 60) },
+  { what: "metrics on: added CPU per request, whole gateway (plain / stream; noisy)", target: "< 15 µs", value: added("obs.metrics", 15) },
+  { what: "tracing at 100%: added CPU per request, whole gateway (plain / stream; noisy)", target: "< 60 µs", value: added("obs.tracing", 60) },
   { what: "`switchyard --version`", target: "< 150 ms", value: below("cli.version", 150, "ms") },
   { what: "`switchyard chat \"hi\" -m echo/x`, first token", target: "< 300 ms", value: below("cli.chat.first", 300, "ms") }
 ]

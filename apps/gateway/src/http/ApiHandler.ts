@@ -13,7 +13,6 @@ import { ChatHttpLive } from "./ChatHttp.js"
 import { DocsHttpLive } from "./DocsHttp.js"
 import { ErrorMiddlewareLive } from "./ErrorMiddleware.js"
 import { HealthHttpLive } from "./HealthHttp.js"
-import { Exchanges } from "./ListenerState.js"
 import { MetricsHttpLive } from "./MetricsHttp.js"
 import { ModelsHttpLive } from "./ModelsHttp.js"
 import { ResponsesHttpLive } from "./ResponsesHttp.js"
@@ -31,21 +30,15 @@ const STRICT_ROUTES = { ignoreTrailingSlash: false, ignoreDuplicateSlashes: fals
  * A node request handler for every endpoint of the HttpApi but the completion
  * fast path: `HttpApiBuilder` behind the error middleware. `makeHandler` sets
  * no body limit: the listener enforces it before (413), and it is set here too.
- * The platform's own request span is off: the listener's SERVER span (when
- * tracing) is the parent of whatever the handlers trace. Lives as long as the
- * scope.
+ * The platform's own request span is off: the listener records the request's
+ * span (when tracing). Lives as long as the scope.
  */
 export const makeApiHandler = Effect.gen(function*() {
   const { bodyLimitBytes } = yield* Gateway
-  const exchanges = yield* Exchanges
   const context = yield* Layer.build(
     Layer.mergeAll(ApiLive, ErrorMiddlewareLive, HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer, NodeHttpServer.layerContext)
   )
-  const routed = yield* HttpApiBuilder.httpApp.pipe(HttpRouter.withRouterConfig(STRICT_ROUTES), Effect.provide(context))
-  const app = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
-    const span = exchanges.of(request.source)?.span
-    return span === undefined ? routed : Effect.withParentSpan(routed, span)
-  })
+  const app = yield* HttpApiBuilder.httpApp.pipe(HttpRouter.withRouterConfig(STRICT_ROUTES), Effect.provide(context))
   return yield* NodeHttpServer.makeHandler(app).pipe(
     HttpMiddleware.withTracerDisabledWhenEffect(constTrue),
     Effect.provide(context),

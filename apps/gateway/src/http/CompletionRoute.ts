@@ -6,10 +6,11 @@ import {
   RequestValidationError,
   Sse
 } from "@switchyard/core"
-import { ChatCompletions, type ChunkPull, makeCallRecord, type RequestContext } from "@switchyard/service"
+import { ChatCompletions, type ChunkPull, makeCallRecord, type RequestContext, StreamDescription } from "@switchyard/service"
 import { Effect, Either, Runtime, Schema } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { Gateway } from "../config/GatewayConfig.js"
+import { SpanSink } from "../telemetry/RequestSpans.js"
 import { RequestTelemetry } from "../telemetry/RequestTelemetry.js"
 import { awaitDrain, readJsonBody, requestContext, runExchange, SSE_HEADERS, streamHeaders } from "./FastPath.js"
 import { type Exchange, sendError, sendJson } from "./Respond.js"
@@ -27,6 +28,7 @@ export const makeCompletionRoute = Effect.gen(function*() {
   const completions = yield* ChatCompletions
   const config = yield* Gateway
   const telemetry = yield* RequestTelemetry
+  const captureContent = (yield* SpanSink)?.captureContent === true
   const runtime = yield* Effect.runtime<never>()
   const runFork = Runtime.runFork(runtime)
   const limit = config.bodyLimitBytes
@@ -34,6 +36,7 @@ export const makeCompletionRoute = Effect.gen(function*() {
   const respondCreate = (res: ServerResponse, exchange: Exchange, request: ChatCompletionRequest, context: RequestContext) =>
     Effect.map(completions.create(request, context), (completion) => {
       exchange.usage = completion.usage ?? undefined
+      exchange.completion = completion
       sendJson(res, exchange, 200, completion)
     })
 
@@ -53,8 +56,11 @@ export const makeCompletionRoute = Effect.gen(function*() {
         res.write(Sse.KEEP_ALIVE)
         keepAlive.refresh()
       }, config.keepAliveMs)
+      const description = exchange.trace?.sampled === true ? new StreamDescription(captureContent) : undefined
+      exchange.description = description
       const writeBatch = (batch: ReadonlyArray<ChatCompletionChunk>): boolean => {
         exchange.firstChunkAt ??= performance.now()
+        description?.observe(batch)
         let text = ""
         for (const chunk of batch) {
           if (chunk.usage != null) exchange.usage = chunk.usage
@@ -110,6 +116,7 @@ export const makeCompletionRoute = Effect.gen(function*() {
     const request = decoded.right
     exchange.model = request.model
     exchange.stream = request.stream === true
+    exchange.request = request
     const context = requestContext(req, exchange)
     const program = request.stream === true
       ? respondStream(res, exchange, request, context)
@@ -120,7 +127,7 @@ export const makeCompletionRoute = Effect.gen(function*() {
   /** Handles one request. */
   return (req: IncomingMessage, res: ServerResponse, exchange: Exchange): void => {
     // A record from the start: every completion answer carries `server-timing`, a 422 too.
-    exchange.call = makeCallRecord()
+    exchange.call = makeCallRecord(exchange.trace)
     readJsonBody(req, res, exchange, limit, (json) => accept(req, res, exchange, json))
   }
 })

@@ -96,7 +96,7 @@ export const requestContext = (req: IncomingMessage, exchange: Exchange): Reques
   const providerKey = req.headers["x-openai-api-key"]
   return {
     requestId: exchange.requestId,
-    record: exchange.call ??= makeCallRecord(),
+    record: exchange.call ??= makeCallRecord(exchange.trace),
     accountId: exchange.account,
     keyId: exchange.keyId,
     ...(typeof providerKey === "string" && providerKey.length > 0 ? { providerKey: Redacted.make(providerKey) } : {})
@@ -117,7 +117,7 @@ export const runExchange = (
   program: Effect.Effect<void, GatewayError>,
   inBand: (error: GatewayError) => Effect.Effect<void>
 ) => {
-  const handled = program.pipe(
+  const fiber = runFork(program.pipe(
     Effect.catchAll((error) => Effect.sync(() => sendError(res, exchange, error))),
     Effect.catchAllDefect((defect) =>
       Effect.zipRight(
@@ -130,8 +130,7 @@ export const runExchange = (
         })
       )
     )
-  )
-  const fiber = runFork(exchange.span === undefined ? handled : Effect.withParentSpan(handled, exchange.span))
+  ))
   res.on("close", () => {
     if (!res.writableFinished) fiber.unsafeInterruptAsFork(fiber.id())
   })

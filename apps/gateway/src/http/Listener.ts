@@ -96,7 +96,7 @@ const serve = Effect.gen(function*() {
       for (const wake of waiting) wake()
     }
     const now = performance.now()
-    const timings = telemetry.end(req, exchange, now)
+    const timings = telemetry.end(req, exchange, path, now)
     log.write({
       requestId: exchange.requestId,
       method: req.method ?? "?",

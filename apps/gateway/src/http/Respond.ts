@@ -1,7 +1,13 @@
-import { type CompletionUsage, errorResponse, type GatewayError } from "@switchyard/core"
-import { type CallRecord, upstreamWindowMs } from "@switchyard/service"
-import type { Tracer } from "effect"
+import {
+  type ChatCompletion,
+  type ChatCompletionRequest,
+  type CompletionUsage,
+  errorResponse,
+  type GatewayError
+} from "@switchyard/core"
+import { type CallRecord, type StreamDescription, upstreamWindowMs } from "@switchyard/service"
 import type { ServerResponse } from "node:http"
+import type { ExchangeTrace } from "../telemetry/RequestSpans.js"
 
 /** What a request left behind for the access log, the metrics and its span. */
 export interface Exchange {
@@ -20,8 +26,14 @@ export interface Exchange {
   call?: CallRecord | undefined
   /** The metrics' `endpoint` label. */
   endpoint?: string | undefined
-  /** The request's SERVER span, when tracing. */
-  span?: Tracer.Span | undefined
+  /** The route template the request matched (`/v5/responses/:response_id`). */
+  route?: string | undefined
+  /** Its place in a trace, when tracing. */
+  trace?: ExchangeTrace | undefined
+  /** A chat request, once decoded; its answer (non-streaming), or what its stream said (when traced). */
+  request?: ChatCompletionRequest | undefined
+  completion?: ChatCompletion | undefined
+  description?: StreamDescription | undefined
   /** When a stream's first chunk was written. */
   firstChunkAt?: number | undefined
   /** Whether a stream's headers were written (it counts as an open stream until the end). */

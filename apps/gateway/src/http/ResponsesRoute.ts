@@ -152,7 +152,7 @@ export const makeResponsesRoute = Effect.gen(function*() {
 
   /** Handles one request. */
   return (req: IncomingMessage, res: ServerResponse, exchange: Exchange): void => {
-    exchange.call = makeCallRecord()
+    exchange.call = makeCallRecord(exchange.trace)
     readJsonBody(req, res, exchange, limit, (json) => accept(req, res, exchange, json))
   }
 })

@@ -1,16 +1,10 @@
 import { apiRoutes, SwitchyardApi } from "@switchyard/core"
-import {
-  ChatCompletions,
-  labelsOf,
-  type MetricLabels,
-  recordCall,
-  SwitchyardMetrics,
-  tracingEnabled
-} from "@switchyard/service"
-import { Context, Effect, Exit, Layer, Option, Tracer } from "effect"
+import { ChatCompletions, labelsOf, type MetricLabels, randomId, recordCall, SwitchyardMetrics } from "@switchyard/service"
+import { Context, Effect, Layer } from "effect"
 import type { IncomingMessage } from "node:http"
 import { Gateway } from "../config/GatewayConfig.js"
 import { type Exchange, upstreamMs } from "../http/Respond.js"
+import { recordSpans, SpanSink } from "./RequestSpans.js"
 
 const snake = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`)
 
@@ -48,12 +42,14 @@ export const endpointOf = (method: string, path: string): string => routeOf(meth
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/
 
-/** The caller's span from a W3C `traceparent` header (version 00), if valid. */
-export const parentOf = (header: string | ReadonlyArray<string> | undefined): Tracer.ExternalSpan | undefined => {
+/** The caller's trace from a W3C `traceparent` header (version 00), if valid. */
+export const parentOf = (
+  header: string | ReadonlyArray<string> | undefined
+): { readonly traceId: string; readonly spanId: string; readonly sampled: boolean } | undefined => {
   if (typeof header !== "string") return undefined
   const match = TRACEPARENT.exec(header.trim())
   if (match === null || /^0+$/.test(match[1]!) || /^0+$/.test(match[2]!)) return undefined
-  return Tracer.externalSpan({ traceId: match[1]!, spanId: match[2]!, sampled: (parseInt(match[3]!, 16) & 1) === 1 })
+  return { traceId: match[1]!, spanId: match[2]!, sampled: (parseInt(match[3]!, 16) & 1) === 1 }
 }
 
 /** Timings of a finished request, for the access log. */
@@ -65,17 +61,18 @@ export interface RequestTimings {
 
 /**
  * What the listener reports about every request: metrics (in-flight, counts,
- * durations, the call's attempts and tokens) and, when tracing, a SERVER span
- * that continues the caller's `traceparent`. Plain calls, no Effect step; with
- * metrics and tracing off, nothing but the timings of the access log.
+ * durations, the call's attempts and tokens) and, when tracing, its spans (a
+ * SERVER span continuing the caller's `traceparent`, a CLIENT span per
+ * upstream attempt), recorded when it is over. Plain calls, no Effect step;
+ * with metrics and tracing off, nothing but the timings of the access log.
  */
 export class RequestTelemetry extends Context.Tag("@switchyard/gateway/RequestTelemetry")<RequestTelemetry, {
   /** At arrival: the endpoint label, the in-flight gauge, the SERVER span. */
   readonly begin: (req: IncomingMessage, exchange: Exchange, path: string) => void
   /** When a stream's headers are written. */
   readonly streamOpened: (exchange: Exchange) => void
-  /** At the end (the response closed): the metrics and the span's end; the timings for the log. */
-  readonly end: (req: IncomingMessage, exchange: Exchange, now: number) => RequestTimings
+  /** At the end (the response closed): the metrics and the spans; the timings for the log. */
+  readonly end: (req: IncomingMessage, exchange: Exchange, path: string, now: number) => RequestTimings
 }>() {}
 
 const seconds = (ms: number) => ms / 1000
@@ -83,10 +80,9 @@ const seconds = (ms: number) => ms / 1000
 const make = Effect.gen(function*() {
   const config = yield* Gateway
   const completions = yield* ChatCompletions
+  const sink = yield* SpanSink
   const metrics = config.metrics.enabled
   const labels: MetricLabels = yield* labelsOf(completions)
-  const tracer = (yield* tracingEnabled) ? yield* Effect.tracer : undefined
-  const clock = yield* Effect.clock
 
   const vendorOf = (exchange: Exchange): string => {
     if (exchange.call?.vendor !== undefined) return labels.vendor(exchange.call.vendor)
@@ -97,60 +93,32 @@ const make = Effect.gen(function*() {
 
   if (metrics) SwitchyardMetrics.openStreams.add([], 0)
 
-  const serverSpan = (req: IncomingMessage, exchange: Exchange, route: string | undefined, path: string, tracer: Tracer.Tracer) => {
-    const method = req.method ?? "GET"
-    const parent = parentOf(req.headers.traceparent)
-    const span = tracer.span(
-      route !== undefined ? `${method} ${route}` : method,
-      parent !== undefined ? Option.some(parent) : Option.none(),
-      Context.empty(),
-      [],
-      clock.unsafeCurrentTimeNanos(),
-      "server",
-      { captureStackTrace: false }
-    )
-    span.attribute("http.request.method", method)
-    span.attribute("url.path", path)
-    span.attribute("url.scheme", "http")
-    if (route !== undefined) span.attribute("http.route", route)
-    span.attribute("network.protocol.version", req.httpVersion)
-    span.attribute("server.address", config.host)
-    span.attribute("server.port", req.socket.localPort ?? config.port)
-    if (req.socket.remoteAddress !== undefined) span.attribute("client.address", req.socket.remoteAddress)
-    const agent = req.headers["user-agent"]
-    if (agent !== undefined) span.attribute("user_agent.original", agent.slice(0, 256))
-    span.attribute("switchyard.request_id", exchange.requestId)
-    exchange.span = span
-  }
-
-  const endSpan = (span: Tracer.Span, exchange: Exchange) => {
-    const status = exchange.status ?? 0
-    span.attribute("http.response.status_code", status)
-    if (exchange.account !== undefined) span.attribute("switchyard.account", exchange.account)
-    if (exchange.keyId !== undefined) span.attribute("switchyard.key_id", exchange.keyId)
-    if (exchange.model !== undefined) span.attribute("gen_ai.request.model", exchange.model)
-    if (exchange.call?.target !== undefined) span.attribute("switchyard.target", exchange.call.target)
-    if (status >= 500) span.attribute("error.type", String(status))
-    span.end(
-      clock.unsafeCurrentTimeNanos(),
-      status >= 500 ? Exit.fail(exchange.error ?? `HTTP ${status}`) : Exit.void
-    )
-  }
-
   return RequestTelemetry.of({
     begin: (req, exchange, path) => {
       const route = routeOf(req.method ?? "GET", path)
       const endpoint = route?.endpoint ?? "other"
       exchange.endpoint = endpoint
+      exchange.route = route?.route
       if (metrics) SwitchyardMetrics.inFlight.add([endpoint], 1)
-      if (tracer !== undefined) serverSpan(req, exchange, route?.route, path, tracer)
+      if (sink !== undefined) {
+        const parent = parentOf(req.headers.traceparent)
+        const traceId = parent?.traceId ?? randomId(16)
+        const spanId = randomId()
+        exchange.trace = {
+          traceId,
+          spanId,
+          parentSpanId: spanId,
+          remoteParent: parent?.spanId,
+          sampled: sink.sample(traceId, parent?.sampled)
+        }
+      }
     },
     streamOpened: (exchange) => {
       if (exchange.streamOpen === true) return
       exchange.streamOpen = true
       if (metrics) SwitchyardMetrics.openStreams.add([], 1)
     },
-    end: (_req, exchange, now) => {
+    end: (req, exchange, path, now) => {
       const duration = now - exchange.started
       const call = exchange.call
       const upstream = upstreamMs(exchange, now)
@@ -170,7 +138,7 @@ const make = Effect.gen(function*() {
           recordCall(labels, { record: call, usage: exchange.usage, endedAt: now, stream: exchange.stream === true })
         }
       }
-      if (exchange.span !== undefined) endSpan(exchange.span, exchange)
+      if (sink !== undefined && exchange.trace?.sampled === true) recordSpans(sink, exchange.trace, req, exchange, path, now)
       return call === undefined
         ? { gatewayMs: undefined, upstreamMs: undefined, ttfcMs: undefined }
         : { gatewayMs: Math.max(0, duration - upstream), upstreamMs: upstream, ttfcMs: ttfc }

@@ -5,6 +5,7 @@ import { ConfigProvider, Context, Effect, ExecutionStrategy, Exit, Layer, Redact
 import * as Http from "node:http"
 import { Gateway, type GatewayConfig } from "../../src/config/GatewayConfig.js"
 import { TRACING_OFF } from "../../src/config/TelemetryConfig.js"
+import type { SpanSink } from "../../src/telemetry/RequestSpans.js"
 import * as Server from "../../src/http/Listener.js"
 import { RequestLog } from "../../src/http/RequestLog.js"
 
@@ -99,8 +100,8 @@ export interface StartOptions {
   readonly upstream?: FakeUpstream.FakeHandler
   /** Replaces the service built from the configuration (e.g. a TestProvider). */
   readonly completions?: Layer.Layer<ChatCompletions>
-  /** A tracer (`OtlpTracing.layer`), provided underneath the service and the server. */
-  readonly tracing?: Layer.Layer<never>
+  /** Where spans go (`OtlpTracing.layer`). */
+  readonly tracing?: Layer.Layer<SpanSink>
   /** More of the upstream environment (`OPENAI_BASE_URL` and `OPENAI_API_KEY` are set). */
   readonly env?: ReadonlyArray<readonly [string, string]>
   /** Where responses are kept (default: a fresh in-memory store). */

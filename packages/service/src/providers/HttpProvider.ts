@@ -12,6 +12,7 @@ import {
 } from "@switchyard/core"
 import { Clock, Effect, Either, ParseResult, Schema, type Scope, type Tracer } from "effect"
 import { type ChunkPull, makeProvider, type ModelInfo, type Provider, type ProviderCall } from "../Provider.js"
+import { attemptTraceparent } from "../CallRecord.js"
 import { traceparent, tracingEnabled, withCurrentSpan } from "../Tracing.js"
 import { pullOf, pullWith, type StreamParser } from "../transport/ChunkStream.js"
 import { describeBody, excerpt, fromUpstreamStatus } from "../transport/UpstreamErrors.js"
@@ -182,13 +183,26 @@ const traceHeaders = (span: Tracer.AnySpan | undefined, url: string, headers: Re
 }
 
 /**
+ * The headers of an attempt whose record is traced (`CallRecord.trace`): the
+ * vendor gets the attempt's `traceparent`, and the attempt its URL. Plain code.
+ */
+const recordedTrace = (call: ProviderCall, url: string, headers: Readonly<Record<string, string>>) => {
+  const attempt = call.attempt!
+  const trace = call.context.record?.trace
+  if (trace === undefined || attempt.spanId === undefined) return headers
+  attempt.url = url
+  return { ...headers, traceparent: attemptTraceparent(trace, attempt) }
+}
+
+/**
  * A provider on the skeleton: each call is one request through the shared
  * `UpstreamHttp`, whose timers enforce the call's deadlines (`nativeTimeouts`).
  * A non-streaming call is a single exchange; a streamed one reads the SSE body
  * through the vendor's parser, or, when a server ignores the stream flag and
- * answers with one JSON body, replays that answer as chunks. When a tracer is
- * installed (where the provider is built), each attempt sends its span's
- * context to the vendor as `traceparent`.
+ * answers with one JSON body, replays that answer as chunks. Each attempt
+ * sends its span's context to the vendor as `traceparent`: the attempt's of a
+ * traced call record, or, when an Effect tracer is installed (where the
+ * provider is built), the current span's.
  */
 export const make = <Meta>(vendor: HttpVendor<Meta>): Effect.Effect<Provider, never, UpstreamHttp> =>
   Effect.zipWith(UpstreamHttp, tracingEnabled, (http, tracing) => {
@@ -204,6 +218,7 @@ export const make = <Meta>(vendor: HttpVendor<Meta>): Effect.Effect<Provider, ne
           http.exchange({ vendor: call.vendor, url, headers, body, ...transportTimeouts(call.timeouts, false) }),
           (answer) => isOk(answer.status) ? vendor.decode(answer, request.right, call) : failFromExchange(answer, classify)
         )
+      if (call.attempt !== undefined) return send(recordedTrace(call, url, headers))
       return tracing ? withCurrentSpan((span) => send(traceHeaders(span, url, headers))) : send(headers)
     }
 
@@ -214,7 +229,11 @@ export const make = <Meta>(vendor: HttpVendor<Meta>): Effect.Effect<Provider, ne
       const send = (headers: Readonly<Record<string, string>>) =>
         http.request({ vendor: call.vendor, url, headers, body, ...transportTimeouts(call.timeouts, true) })
       return Effect.flatMap(
-        tracing ? withCurrentSpan((span) => send(traceHeaders(span, url, headers))) : send(headers),
+        call.attempt !== undefined
+          ? send(recordedTrace(call, url, headers))
+          : tracing
+          ? withCurrentSpan((span) => send(traceHeaders(span, url, headers)))
+          : send(headers),
         (response): Effect.Effect<ChunkPull, GatewayError> => {
           if (!isOk(response.status)) return failFromStatus(http, response, classify)
           if (response.contentType.includes("text/event-stream")) {

@@ -10,6 +10,7 @@ import {
   type ChatCompletion,
   type ChatCompletionChunk,
   type ChatCompletionMessageParam,
+  type ChatCompletionRequest,
   ChunkAggregator,
   type CompletionUsage,
   contentText
@@ -23,15 +24,29 @@ export const attemptSpanName = (call: ProviderCall): string => `chat ${call.mode
 
 /** The attributes known when an attempt starts. */
 export const requestAttributes = (call: ProviderCall, captureContent: boolean): Record<string, unknown> => {
-  const request = call.request
+  const attributes = genAiRequestAttributes(call.request, call.vendor, call.model, captureContent)
+  attributes["switchyard.request_id"] = call.context.requestId
+  if (call.attemptKind !== undefined) attributes["switchyard.attempt.kind"] = call.attemptKind
+  return attributes
+}
+
+/**
+ * The GenAI attributes of a chat request sent to `vendor` as `model` (without
+ * the vendor prefix): operation, provider, model, sampling parameters, and
+ * the messages when content is captured.
+ */
+export const genAiRequestAttributes = (
+  request: ChatCompletionRequest,
+  vendor: string,
+  model: string,
+  captureContent: boolean
+): Record<string, unknown> => {
   const attributes: Record<string, unknown> = {
     "gen_ai.operation.name": "chat",
-    "gen_ai.provider.name": genAiProviderName(call.vendor),
-    "gen_ai.request.model": call.model,
-    "switchyard.vendor": call.vendor,
-    "switchyard.request_id": call.context.requestId
+    "gen_ai.provider.name": genAiProviderName(vendor),
+    "gen_ai.request.model": model,
+    "switchyard.vendor": vendor
   }
-  if (call.attemptKind !== undefined) attributes["switchyard.attempt.kind"] = call.attemptKind
   if (request.temperature != null) attributes["gen_ai.request.temperature"] = request.temperature
   if (request.top_p != null) attributes["gen_ai.request.top_p"] = request.top_p
   if (request.top_k != null) attributes["gen_ai.request.top_k"] = request.top_k
@@ -76,20 +91,31 @@ const outputMessages = (completion: ChatCompletion) =>
     return { role: "assistant", parts, finish_reason: choice.finish_reason }
   })
 
-const setUsage = (span: Tracer.Span, usage: CompletionUsage | null | undefined) => {
+const addUsage = (attributes: Record<string, unknown>, usage: CompletionUsage | null | undefined) => {
   if (usage == null) return
-  span.attribute("gen_ai.usage.input_tokens", usage.prompt_tokens)
-  span.attribute("gen_ai.usage.output_tokens", usage.completion_tokens)
+  attributes["gen_ai.usage.input_tokens"] = usage.prompt_tokens
+  attributes["gen_ai.usage.output_tokens"] = usage.completion_tokens
+}
+
+/** The GenAI attributes of a whole answer: id, model, finish reasons, usage (and the answer when captured). */
+export const completionAttributes = (completion: ChatCompletion, captureContent: boolean): Record<string, unknown> => {
+  const attributes: Record<string, unknown> = {
+    "gen_ai.response.id": completion.id,
+    "gen_ai.response.model": completion.model,
+    "gen_ai.response.finish_reasons": completion.choices.map((choice) => choice.finish_reason ?? "")
+  }
+  addUsage(attributes, completion.usage)
+  if (captureContent) attributes["gen_ai.output.messages"] = JSON.stringify(outputMessages(completion))
+  return attributes
+}
+
+const setAll = (span: Tracer.Span, attributes: Record<string, unknown>) => {
+  for (const key in attributes) span.attribute(key, attributes[key])
 }
 
 /** Sets a whole answer's attributes on its attempt's span. */
-export const describeCompletion = (span: Tracer.Span, completion: ChatCompletion, captureContent: boolean): void => {
-  span.attribute("gen_ai.response.id", completion.id)
-  span.attribute("gen_ai.response.model", completion.model)
-  span.attribute("gen_ai.response.finish_reasons", completion.choices.map((choice) => choice.finish_reason ?? ""))
-  setUsage(span, completion.usage)
-  if (captureContent) span.attribute("gen_ai.output.messages", JSON.stringify(outputMessages(completion)))
-}
+export const describeCompletion = (span: Tracer.Span, completion: ChatCompletion, captureContent: boolean): void =>
+  setAll(span, completionAttributes(completion, captureContent))
 
 /**
  * Watches a streamed answer's chunks for what its span reports at the end:
@@ -120,16 +146,23 @@ export class StreamDescription {
     return batch
   }
 
+  /** What was seen, as GenAI attributes. */
+  attributes(): Record<string, unknown> {
+    const attributes: Record<string, unknown> = {}
+    if (this.id !== undefined) attributes["gen_ai.response.id"] = this.id
+    if (this.model !== undefined) attributes["gen_ai.response.model"] = this.model
+    if (this.finishReasons.length > 0) {
+      attributes["gen_ai.response.finish_reasons"] = Array.from(this.finishReasons, (reason) => reason ?? "")
+    }
+    addUsage(attributes, this.usage)
+    if (this.aggregator !== undefined && this.aggregator.count > 0) {
+      attributes["gen_ai.output.messages"] = JSON.stringify(outputMessages(this.aggregator.result()))
+    }
+    return attributes
+  }
+
   /** Sets what was seen on the span. */
   describe(span: Tracer.Span): void {
-    if (this.id !== undefined) span.attribute("gen_ai.response.id", this.id)
-    if (this.model !== undefined) span.attribute("gen_ai.response.model", this.model)
-    if (this.finishReasons.length > 0) {
-      span.attribute("gen_ai.response.finish_reasons", Array.from(this.finishReasons, (reason) => reason ?? ""))
-    }
-    setUsage(span, this.usage)
-    if (this.aggregator !== undefined && this.aggregator.count > 0) {
-      span.attribute("gen_ai.output.messages", JSON.stringify(outputMessages(this.aggregator.result())))
-    }
+    setAll(span, this.attributes())
   }
 }
