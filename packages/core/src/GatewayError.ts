@@ -164,6 +164,21 @@ export class InternalError extends Schema.TaggedError<InternalError>()("Internal
   message: Schema.String
 }) {}
 
+/** A stored object (a completion, a key, …) does not exist, or belongs to another account (404). */
+export class ResourceNotFound extends Schema.TaggedError<ResourceNotFound>()("ResourceNotFound", {
+  resource: Schema.String,
+  id: Schema.String
+}) {
+  override get message(): string {
+    return `No ${this.resource} found with id \`${this.id}\`.`
+  }
+}
+
+/** The database behind stored completions, keys and usage cannot be reached (503; retryable). */
+export class StoreUnavailable extends Schema.TaggedError<StoreUnavailable>()("StoreUnavailable", {
+  message: Schema.String
+}) {}
+
 /** Everything that can go wrong in a gateway call. */
 export const GatewayError = Schema.Union(
   RequestValidationError,
@@ -183,7 +198,9 @@ export const GatewayError = Schema.Union(
   UnsupportedMediaType,
   RouteNotFound,
   MethodNotAllowed,
-  InternalError
+  InternalError,
+  ResourceNotFound,
+  StoreUnavailable
 )
 export type GatewayError = typeof GatewayError.Type
 
@@ -279,6 +296,10 @@ export const describeError = (error: GatewayError): ErrorDescription => {
       return describeStatus(405, "invalid_request_error", "method_not_allowed")
     case "InternalError":
       return describeStatus(500, "server_error", "internal_error")
+    case "ResourceNotFound":
+      return describeStatus(404, "invalid_request_error", "not_found")
+    case "StoreUnavailable":
+      return { ...describeStatus(503, "server_error", "store_unavailable"), retryable: true }
   }
 }
 

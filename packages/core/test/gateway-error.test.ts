@@ -17,7 +17,9 @@ import {
   ModelNotFound,
   RequestTooLarge,
   requestValidationError,
+  ResourceNotFound,
   RouteNotFound,
+  StoreUnavailable,
   toErrorEnvelope,
   Unauthenticated,
   UnsupportedMediaType,
@@ -224,6 +226,24 @@ const expectations: { readonly [Tag in GatewayError["_tag"]]: Expected } = {
     retryable: false,
     type: "server_error",
     code: "internal_error",
+    param: null,
+    headers: {}
+  },
+  ResourceNotFound: {
+    error: new ResourceNotFound({ resource: "chat completion", id: "chatcmpl-123" }),
+    status: 404,
+    retryable: false,
+    type: "invalid_request_error",
+    code: "not_found",
+    param: null,
+    headers: {}
+  },
+  StoreUnavailable: {
+    error: new StoreUnavailable({ message: "The database is unavailable." }),
+    status: 503,
+    retryable: true,
+    type: "server_error",
+    code: "store_unavailable",
     param: null,
     headers: {}
   }

@@ -1,0 +1,58 @@
+import { randomBytes } from "node:crypto"
+
+/** Base62 digits in ASCII order, so fixed-width base62 strings sort like the numbers they encode. */
+const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+/** `length` uniformly random base62 characters from the system's CSPRNG (rejection sampling, no modulo bias). */
+export const randomBase62 = (length: number): string => {
+  let out = ""
+  while (out.length < length) {
+    for (const byte of randomBytes(length * 2)) {
+      // 248 = 62 × 4: bytes at or above it would favour the first digits.
+      if (byte < 248) out += BASE62[byte % 62]
+      if (out.length === length) break
+    }
+  }
+  return out
+}
+
+const TIME_WIDTH = 8 // 62^8 ms ≈ 6,900 years from 1970
+
+const encodeTime = (ms: number): string => {
+  let n = Math.max(0, Math.floor(ms))
+  let out = ""
+  for (let i = 0; i < TIME_WIDTH; i++) {
+    out = BASE62[n % 62] + out
+    n = Math.floor(n / 62)
+  }
+  return out
+}
+
+const decodeTime = (text: string): number | undefined => {
+  let n = 0
+  for (const char of text) {
+    const digit = BASE62.indexOf(char)
+    if (digit < 0) return undefined
+    n = n * 62 + digit
+  }
+  return n
+}
+
+/**
+ * A new id `prefix` + 8 base62 characters of the time in ms + 16 random ones:
+ * unique across replicas, sortable by creation time, and carrying that time,
+ * so a cursor still has a position after its row was deleted.
+ */
+export const mintId = (prefix: string, nowMs: number): string => `${prefix}${encodeTime(nowMs)}${randomBase62(16)}`
+
+/** The creation time (ms) an id minted by `mintId` with this prefix carries; `undefined` for other ids. */
+export const idTime = (prefix: string, id: string): number | undefined =>
+  id.startsWith(prefix) && id.length === prefix.length + TIME_WIDTH + 16
+    ? decodeTime(id.slice(prefix.length, prefix.length + TIME_WIDTH))
+    : undefined
+
+/** The prefix of the gateway's own chat completion ids. */
+export const completionIdPrefix = "chatcmpl-sy"
+
+/** A new chat completion id of the gateway's own, unique across accounts, vendors and replicas. */
+export const mintCompletionId = (nowMs: number): string => mintId(completionIdPrefix, nowMs)

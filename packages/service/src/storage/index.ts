@@ -1,0 +1,7 @@
+export * from "./ApiKeyCache.js"
+export * from "./ApiKeys.js"
+export * from "./Ids.js"
+export * from "./StoredCompletions.js"
+export * from "./StoreHealth.js"
+export * from "./UsageLedger.js"
+export * from "./MemoryStore.js"
