@@ -1,7 +1,7 @@
 import { Migrator, SqlClient, type SqlError } from "@effect/sql"
 import { StoreUnavailable } from "@switchyard/core"
 import { Effect } from "effect"
-import { retryBusy, unavailable } from "./Database.js"
+import { catchSqlDefects, retryBusy, unavailable } from "./Database.js"
 
 /** The table in which applied migrations are recorded. */
 export const migrationsTable = "switchyard_migrations"
@@ -123,6 +123,7 @@ export const migrate: Effect.Effect<ReadonlyArray<number>, StoreUnavailable, Sql
         return yield* run
       })
     ).pipe(
+      catchSqlDefects,
       retryBusy,
       Effect.mapError((error) =>
         error._tag === "SqlError"

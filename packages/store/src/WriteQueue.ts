@@ -99,6 +99,7 @@ export const make = <A, E>(options: WriteQueueOptions<A, E>): Effect.Effect<Writ
     const writeOneByOne = (batch: ReadonlyArray<A>) =>
       Effect.forEach(batch, (item) =>
         options.write([item]).pipe(
+          Effect.catchAllDefect((defect) => Effect.fail(defect)),
           Effect.tap(() => Effect.sync(() => void written++)),
           Effect.catchAll((error) =>
             Effect.zipRight(
@@ -114,7 +115,10 @@ export const make = <A, E>(options: WriteQueueOptions<A, E>): Effect.Effect<Writ
         let rejections = 0
         let lastLog = Number.NEGATIVE_INFINITY
         for (let attempt = 1;; attempt++) {
-          const result = yield* Effect.either(options.write(batch))
+          // A defect (a bug, or a driver's) must not kill the writer: it counts as a failed attempt.
+          const result = yield* Effect.either(
+            Effect.catchAllDefect(options.write(batch), (defect) => Effect.fail(defect))
+          )
           if (result._tag === "Right") {
             written += batch.length
             if (lastError !== null) yield* Effect.logInfo(`${options.name}: the database is writable again`)
