@@ -178,9 +178,11 @@ export const make = <A, E>(options: WriteQueueOptions<A, E>): Effect.Effect<Writ
       Effect.gen(function*() {
         stopping = true
         signal()
-        const drained = yield* Fiber.join(fiber).pipe(
+        // Finalizers run uninterruptibly: the join must be interruptible for the timeout to cut it.
+        const drained = yield* Effect.interruptible(Fiber.join(fiber)).pipe(
           Effect.timeoutOption(options.drainTimeout ?? Duration.seconds(10))
         )
+        closed = true
         if (drained._tag === "None") {
           yield* Fiber.interrupt(fiber)
           const lost = queueDepth()
