@@ -3,7 +3,7 @@ import * as ValidationError from "@effect/cli/ValidationError"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Effect, Option } from "effect"
-import { run } from "./Cli.js"
+import { run } from "./cli/index.js"
 
 const message = (error: unknown): string =>
   error instanceof Error || (typeof error === "object" && error !== null && "message" in error)

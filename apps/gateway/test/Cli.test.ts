@@ -120,7 +120,7 @@ describe("switchyard CLI (the built bin, as a subprocess)", () => {
 
   it.scopedLive("chat --base-url talks to a running gateway with --api-key and --account", () =>
     Effect.gen(function*() {
-      const gateway = yield* startGateway({ gateway: { apiKeys: [KEY] } })
+      const gateway = yield* startGateway({ gateway: { apiKeys: [`${KEY}:acct_flag`] } })
       const result = yield* runCli([
         "chat",
         "through the gateway",
@@ -143,7 +143,7 @@ describe("switchyard CLI (the built bin, as a subprocess)", () => {
 
   it.scopedLive("chat takes SWITCHYARD_BASE_URL, SGP_API_KEY and SGP_ACCOUNT_ID from the environment", () =>
     Effect.gen(function*() {
-      const gateway = yield* startGateway({ gateway: { apiKeys: [KEY] } })
+      const gateway = yield* startGateway({ gateway: { apiKeys: [`${KEY}:acct_env`] } })
       const result = yield* runCli(["chat", "env configured", "-m", "echo/x", "--no-stream"], {
         env: { SWITCHYARD_BASE_URL: `${gateway.url}/v1`, SGP_API_KEY: KEY, SGP_ACCOUNT_ID: "acct_env" }
       })

@@ -1,9 +1,15 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Redacted } from "effect"
+import { splitKeyList } from "@switchyard/service"
+import { ConfigProvider, Effect, Redacted } from "effect"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import { isLoopback, parseApiKeys, readConfigFile, resolveConfig } from "../src/GatewayConfig.js"
+import { readConfigFile } from "../src/config/ConfigFile.js"
+import { type Flags, isLoopback, loadConfig } from "../src/config/GatewayConfig.js"
+
+/** The configuration for these flags and environment variables (the process environment is not read). */
+const resolveConfig = (flags: Flags & { readonly configFile?: string }, env: Record<string, string> = {}) =>
+  loadConfig(flags).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)), { pathDelim: "_" })))
 
 const tempFile = (name: string, content: string) =>
   Effect.acquireRelease(
@@ -16,7 +22,7 @@ const tempFile = (name: string, content: string) =>
     (file) => Effect.sync(() => Fs.rmSync(Path.dirname(file), { recursive: true, force: true }))
   )
 
-describe("resolveConfig", () => {
+describe("loadConfig", () => {
   it.effect("has defaults: loopback, port 8080, 10 MiB bodies, 30 s grace, 15 s keep-alives, text logs, no keys", () =>
     Effect.gen(function*() {
       const config = yield* resolveConfig({})
@@ -24,6 +30,7 @@ describe("resolveConfig", () => {
         host: "127.0.0.1",
         port: 8080,
         apiKeys: [],
+        adminKeys: [],
         bodyLimitBytes: 10 * 1024 * 1024,
         shutdownGraceMs: 30_000,
         keepAliveMs: 15_000,
@@ -59,29 +66,46 @@ describe("resolveConfig", () => {
         service: { retry: { max_retries: 1 }, aliases: { fast: "echo/echo" } }
       })
       expect(fromFile.service).not.toHaveProperty("server")
-      const overridden = yield* resolveConfig({ configFile: file, port: 9100, host: "127.0.0.3", logFormat: "text", bodyLimitBytes: 10 })
+      const overridden = yield* resolveConfig(
+        { configFile: file, "server.port": 9100, "server.log_format": "text" },
+        { SWITCHYARD_HOST: "127.0.0.3", SWITCHYARD_BODY_LIMIT_BYTES: "10", SWITCHYARD_PORT: "9200" }
+      )
       expect(overridden).toMatchObject({ host: "127.0.0.3", port: 9100, logFormat: "text", bodyLimitBytes: 10, keepAliveMs: 250 })
     }))
 
   it.effect("splits SWITCHYARD_API_KEYS on commas, trimming and dropping empties; keys stay redacted", () =>
     Effect.gen(function*() {
-      const keys = parseApiKeys(" key-one , key-two,,key-three ")
+      const keys = splitKeyList(" key-one , key-two,,key-three ")
       expect(keys.map((key) => Redacted.value(key))).toEqual(["key-one", "key-two", "key-three"])
       expect(String(keys[0])).not.toContain("key-one")
       expect(JSON.stringify(keys)).not.toContain("key-one")
-      expect(parseApiKeys(undefined)).toEqual([])
-      const config = yield* resolveConfig({ apiKeys: "k1,k2" })
-      expect(config.apiKeys.map((key) => Redacted.value(key))).toEqual(["k1", "k2"])
+      expect(splitKeyList("")).toEqual([])
+      const config = yield* resolveConfig({}, { SWITCHYARD_API_KEYS: "k1, k2:acct_1|acct_2,,", SWITCHYARD_ADMIN_KEYS: "root" })
+      expect(config.apiKeys.map((key) => Redacted.value(key))).toEqual(["k1", "k2:acct_1|acct_2"])
+      expect(config.adminKeys.map((key) => Redacted.value(key))).toEqual(["root"])
+      expect(JSON.stringify(config)).not.toContain("acct_1")
+    }))
+
+  it.scoped("environment keys win over the file's; the file's are used without them", () =>
+    Effect.gen(function*() {
+      const file = yield* tempFile("keys.yaml", "auth:\n  api_keys: [file-one, file-two]\n")
+      const fromFile = yield* resolveConfig({ configFile: file })
+      expect(fromFile.apiKeys.map((key) => Redacted.value(key))).toEqual(["file-one", "file-two"])
+      const fromEnv = yield* resolveConfig({ configFile: file }, { SWITCHYARD_API_KEYS: "env-key" })
+      expect(fromEnv.apiKeys.map((key) => Redacted.value(key))).toEqual(["env-key"])
     }))
 
   it.effect("an out-of-range port is a problem naming the setting", () =>
     Effect.gen(function*() {
       for (const port of [-1, 65536, 99999, 1.5]) {
-        const problem = yield* Effect.flip(resolveConfig({ port }))
+        const problem = yield* Effect.flip(resolveConfig({ "server.port": port }))
         expect(problem._tag).toBe("ConfigProblem")
         expect(problem.message).toContain("SWITCHYARD_PORT")
         expect(problem.message).toContain(String(port))
       }
+      const fromEnv = yield* Effect.flip(resolveConfig({}, { SWITCHYARD_PORT: "abc" }))
+      expect(fromEnv.message).toContain("SWITCHYARD_PORT")
+      expect(fromEnv.message).toContain("abc")
     }))
 })
 

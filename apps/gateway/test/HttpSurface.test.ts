@@ -361,7 +361,8 @@ describe("request ids", () => {
         ["200", yield* post(`${url}/v5/chat/completions`, { model: "echo/e", messages: [] }, auth)],
         ["stream", yield* post(`${url}/v5/chat/completions`, { model: "echo/e", messages: [], stream: true }, auth)],
         ["401", yield* post(`${url}/v5/chat/completions`, hello)],
-        ["404", yield* get(`${url}/nope`)],
+        // Unknown routes are 404 for authenticated callers only (a caller without a key gets 401).
+        ["404", yield* get(`${url}/nope`, auth)],
         ["404 model", yield* post(`${url}/v5/chat/completions`, { model: "nope/x", messages: [] }, auth)],
         ["405", yield* get(`${url}/v5/chat/completions`, auth)],
         ["413", yield* post(`${url}/v5/chat/completions`, { ...hello, pad: "x".repeat(100) }, auth)],

@@ -4,10 +4,10 @@ import { FakeUpstream } from "@switchyard/service/testing"
 import { ConfigProvider, Duration, Effect, Fiber, Layer } from "effect"
 import type * as Http from "node:http"
 import * as Net from "node:net"
-import { Gateway } from "../src/GatewayConfig.js"
-import { RequestLog } from "../src/RequestLog.js"
-import * as Server from "../src/Server.js"
-import { gatewayConfig, type GatewayOverrides, openStream, request, startGateway, textChunks, waitUntil } from "./support/Harness.js"
+import { Gateway } from "../src/config/GatewayConfig.js"
+import * as Server from "../src/http/Listener.js"
+import { RequestLog } from "../src/http/RequestLog.js"
+import { authenticatorLayer, gatewayConfig, type GatewayOverrides, openStream, request, startGateway, textChunks, waitUntil } from "./support/Harness.js"
 
 const TIMEOUT = 30_000
 const streamRequest = { model: "openai/gpt-4o", messages: [{ role: "user", content: "hi" }], stream: true }
@@ -62,6 +62,7 @@ const serviceLayer = ServiceConfig.layer({}).pipe(
 const makeServer = (overrides: GatewayOverrides & { port?: number }) =>
   Server.make.pipe(
     Effect.provide(serviceLayer),
+    Effect.provide(authenticatorLayer(gatewayConfig(overrides))),
     Effect.provide(RequestLog.layer("text", () => undefined)),
     Effect.provide(Layer.succeed(Gateway, { ...gatewayConfig(overrides), port: overrides.port ?? 0 }))
   )

@@ -315,7 +315,8 @@ describe("caller keys and accounts", () => {
 
   it.scopedLive("x-selected-account-id appears in the access log line of the request", () =>
     Effect.gen(function*() {
-      const gateway = yield* startGateway({ gateway: { apiKeys: [GATEWAY_KEY] } })
+      // The key may act for acct_4242 (a bare key acts for `default` only: another account is a 403).
+      const gateway = yield* startGateway({ gateway: { apiKeys: [`${GATEWAY_KEY}:default|acct_4242`] } })
       const { response } = yield* Effect.promise(() =>
         client(gateway, { defaultHeaders: { "x-selected-account-id": "acct_4242" } }).chat.completions.create({
           model: "openai/gpt-4o",

@@ -1,12 +1,12 @@
 import { describe, expect, layer } from "@effect/vitest"
-import { ServiceConfig } from "@switchyard/service"
+import { Authenticator, ServiceConfig } from "@switchyard/service"
 import { FakeUpstream, FakeVendors } from "@switchyard/service/testing"
 import { ConfigProvider, Context, Effect, Layer } from "effect"
 import OpenAI from "openai"
 import type { ChatCompletionChunk, ChatCompletionMessageParam } from "openai/resources/chat/completions"
-import { Gateway } from "../src/GatewayConfig.js"
-import { RequestLog } from "../src/RequestLog.js"
-import * as Server from "../src/Server.js"
+import { Gateway } from "../src/config/GatewayConfig.js"
+import * as Server from "../src/http/Listener.js"
+import { RequestLog } from "../src/http/RequestLog.js"
 
 /**
  * One suite, three vendors: the official openai SDK talks to the real
@@ -51,10 +51,12 @@ const GatewayLive = Layer.unwrapEffect(Effect.map(Fakes, (fakes) => {
   return Server.layer.pipe(
     Layer.provide(ServiceConfig.layer(service).pipe(Layer.provide(Layer.setConfigProvider(env)))),
     Layer.provide(RequestLog.layer("text", () => undefined)),
+    Layer.provide(Authenticator.layer({})),
     Layer.provide(Layer.succeed(Gateway, {
       host: "127.0.0.1",
       port: 0,
       apiKeys: [],
+      adminKeys: [],
       bodyLimitBytes: 1024 * 1024,
       shutdownGraceMs: 1_000,
       keepAliveMs: 15_000,

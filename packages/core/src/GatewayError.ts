@@ -1,6 +1,6 @@
 import { Schema } from "effect"
 import { optional } from "./internal/fields.js"
-import { HTTPValidationError, summarize, ValidationError } from "./ValidationError.js"
+import { boundedDetail, HTTPValidationError, locText, summarize, ValidationError } from "./ValidationError.js"
 
 /** The body of a request failed validation (422, with the spec's `detail`). */
 export class RequestValidationError extends Schema.TaggedError<RequestValidationError>()("RequestValidationError", {
@@ -27,6 +27,18 @@ export class Unauthenticated extends Schema.TaggedError<Unauthenticated>()("Unau
 export class Forbidden extends Schema.TaggedError<Forbidden>()("Forbidden", {
   message: Schema.String
 }) {}
+
+/**
+ * The key is valid but may not act for the account it selected with
+ * `x-selected-account-id` (403). Raised before anything is forwarded.
+ */
+export class AccountForbidden extends Schema.TaggedError<AccountForbidden>()("AccountForbidden", {
+  accountId: Schema.String
+}) {
+  override get message(): string {
+    return `This API key may not act for account \`${this.accountId}\` (x-selected-account-id).`
+  }
+}
 
 /** The model's vendor is not configured (404). */
 export class ModelNotFound extends Schema.TaggedError<ModelNotFound>()("ModelNotFound", {
@@ -185,6 +197,7 @@ export const GatewayError = Schema.Union(
   InvalidRequest,
   Unauthenticated,
   Forbidden,
+  AccountForbidden,
   ModelNotFound,
   UnsupportedParameter,
   UpstreamRateLimited,
@@ -253,7 +266,7 @@ export const describeError = (error: GatewayError): ErrorDescription => {
   switch (error._tag) {
     case "RequestValidationError": {
       const first = error.detail[0]
-      const param = first !== undefined && first.type !== "json_invalid" ? first.loc.slice(1).join(".") || null : null
+      const param = first !== undefined && first.type !== "json_invalid" ? locText(first.loc) || null : null
       return describeStatus(422, "invalid_request_error", "validation_error", param)
     }
     case "InvalidRequest":
@@ -262,6 +275,8 @@ export const describeError = (error: GatewayError): ErrorDescription => {
       return describeStatus(401, "authentication_error", "invalid_api_key")
     case "Forbidden":
       return describeStatus(403, "permission_error", "forbidden")
+    case "AccountForbidden":
+      return describeStatus(403, "permission_error", "account_forbidden")
     case "ModelNotFound":
       return describeStatus(404, "invalid_request_error", "model_not_found", "model")
     case "UnsupportedParameter":
@@ -329,13 +344,14 @@ export const errorHeaders = (error: GatewayError): Record<string, string> => {
 
 /**
  * The whole HTTP answer for an error: status, headers and JSON body. A 422
- * carries the spec's `detail` plus the envelope, so OpenAI SDKs show a message.
+ * carries the spec's `detail` plus the envelope, so OpenAI SDKs show a message;
+ * its `detail` is bounded (see `boundedDetail`): it never echoes an unbounded input.
  */
 export const errorResponse = (
   error: GatewayError
 ): { readonly status: number; readonly headers: Record<string, string>; readonly body: unknown } => {
   const envelope = toErrorEnvelope(error)
-  const body = error._tag === "RequestValidationError" ? { detail: error.detail, ...envelope } : envelope
+  const body = error._tag === "RequestValidationError" ? { detail: boundedDetail(error.detail), ...envelope } : envelope
   return { status: httpStatus(error), headers: errorHeaders(error), body }
 }
 

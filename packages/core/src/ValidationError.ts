@@ -286,12 +286,117 @@ export const jsonInvalid = (error: unknown, text: string): HTTPValidationError =
   }
 }
 
+/** Where a problem is, as `messages.0.role` (without the root), cut to 256 characters. */
+export const locText = (loc: ReadonlyArray<string | number>): string => {
+  const text = loc.slice(1).join(".")
+  return text.length > 256 ? text.slice(0, 256) + truncatedMarker(text.length - 256) : text
+}
+
 /** A short sentence summarising a validation failure, for logs and the OpenAI error envelope. */
 export const summarize = (error: HTTPValidationError): string => {
   const first = error.detail[0]
   if (first === undefined) return "Invalid request"
   if (first.type === "json_invalid") return `The request body is not valid JSON (${String(first.ctx?.error ?? "")}).`
-  const where = first.loc.slice(1).join(".")
+  const where = locText(first.loc)
   const more = error.detail.length > 1 ? ` (and ${error.detail.length - 1} more problem${error.detail.length > 2 ? "s" : ""})` : ""
   return `${where ? `${where}: ` : ""}${first.msg}${more}`
+}
+
+/** The longest string a 422 echoes back in `input`; longer ones are cut and marked. */
+export const MAX_ECHOED_STRING = 1024
+
+/** The most `detail` entries a 422 body carries. */
+export const MAX_DETAIL_ENTRIES = 50
+
+/** The budget for all `detail` entries of a 422 body, serialized (the whole body stays under 64 KiB). */
+export const MAX_DETAIL_BYTES = 48 * 1024
+
+const MAX_ECHOED_ITEMS = 20
+const MAX_ECHOED_DEPTH = 32
+const MAX_ENTRY_BYTES = 4 * 1024
+
+/** The marker that ends a string cut for a 422: `…[truncated 12345 chars]`. */
+export const truncatedMarker = (dropped: number): string => `…[truncated ${dropped} chars]`
+
+const TOO_DEEP: unique symbol = Symbol("TooDeep")
+
+/** A copy of an input small enough to echo: strings cut, long arrays and objects shortened; TOO_DEEP past the depth limit. */
+const boundInput = (value: unknown, depth: number): unknown => {
+  if (typeof value === "string") {
+    return value.length > MAX_ECHOED_STRING
+      ? value.slice(0, MAX_ECHOED_STRING) + truncatedMarker(value.length - MAX_ECHOED_STRING)
+      : value
+  }
+  if (typeof value !== "object" || value === null) return value
+  if (depth >= MAX_ECHOED_DEPTH) return TOO_DEEP
+  if (Array.isArray(value)) {
+    const out: Array<unknown> = []
+    for (let i = 0; i < Math.min(value.length, MAX_ECHOED_ITEMS); i++) {
+      const item = boundInput(value[i], depth + 1)
+      if (item === TOO_DEEP) return TOO_DEEP
+      out.push(item)
+    }
+    if (value.length > MAX_ECHOED_ITEMS) out.push(`…[${value.length - MAX_ECHOED_ITEMS} more items]`)
+    return out
+  }
+  const out: Record<string, unknown> = {}
+  const keys = Object.keys(value)
+  for (const key of keys.slice(0, MAX_ECHOED_ITEMS)) {
+    const item = boundInput((value as Record<string, unknown>)[key], depth + 1)
+    if (item === TOO_DEEP) return TOO_DEEP
+    Object.defineProperty(out, boundInput(key, depth) as string, { value: item, enumerable: true, writable: true, configurable: true })
+  }
+  if (keys.length > MAX_ECHOED_ITEMS) out["…"] = `[${keys.length - MAX_ECHOED_ITEMS} more keys]`
+  return out
+}
+
+/** The length of a string in UTF-8, without encoding it. */
+const utf8Length = (text: string): number => {
+  let bytes = text.length
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    if (code >= 0x800) bytes += 2
+    else if (code >= 0x80) bytes += 1
+  }
+  return bytes
+}
+
+/**
+ * The `detail` of a 422 as it is sent, bounded whatever was received:
+ * - strings inside `input` (and `loc`, `ctx`) longer than {@link MAX_ECHOED_STRING} are cut
+ *   and end with {@link truncatedMarker}; arrays and objects keep their first 20 items; an
+ *   `input` nested deeper than 32 levels, or still over 4 KiB once cut, is left out;
+ * - at most {@link MAX_DETAIL_ENTRIES} entries are kept, and entries stop once their
+ *   serialized size would pass {@link MAX_DETAIL_BYTES} (UTF-8); the envelope's message still
+ *   counts every problem.
+ * So a 422 body stays under 64 KiB for any request.
+ */
+export const boundedDetail = (detail: ReadonlyArray<ValidationError>): Array<ValidationError> => {
+  const out: Array<ValidationError> = []
+  let bytes = 0
+  for (const entry of detail) {
+    if (out.length >= MAX_DETAIL_ENTRIES) break
+    const loc = entry.loc.slice(0, MAX_ECHOED_DEPTH).map((part) => boundInput(part, 0) as string | number)
+    let bounded: ValidationError = { loc, msg: entry.msg, type: entry.type }
+    if (entry.ctx !== undefined) {
+      const ctx = boundInput(entry.ctx, 1)
+      if (ctx !== TOO_DEEP) bounded = { ...bounded, ctx: ctx as Record<string, unknown> }
+    }
+    let size = utf8Length(JSON.stringify(bounded))
+    if ("input" in entry) {
+      const input = boundInput(entry.input, 0)
+      if (input !== TOO_DEEP) {
+        const withInput = { loc: bounded.loc, msg: bounded.msg, type: bounded.type, input, ...(bounded.ctx !== undefined ? { ctx: bounded.ctx } : {}) }
+        const withSize = utf8Length(JSON.stringify(withInput))
+        if (withSize <= MAX_ENTRY_BYTES) {
+          bounded = withInput
+          size = withSize
+        }
+      }
+    }
+    if (bytes + size + 1 > MAX_DETAIL_BYTES) break
+    bytes += size + 1
+    out.push(bounded)
+  }
+  return out
 }

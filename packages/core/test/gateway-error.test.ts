@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Schema } from "effect"
 import {
+  AccountForbidden,
   ContentFiltered,
   describeError,
   ErrorEnvelope,
@@ -88,6 +89,15 @@ const expectations: { readonly [Tag in GatewayError["_tag"]]: Expected } = {
     retryable: false,
     type: "permission_error",
     code: "forbidden",
+    param: null,
+    headers: {}
+  },
+  AccountForbidden: {
+    error: new AccountForbidden({ accountId: "acct_other" }),
+    status: 403,
+    retryable: false,
+    type: "permission_error",
+    code: "account_forbidden",
     param: null,
     headers: {}
   },

@@ -4,8 +4,10 @@ import type { Redacted } from "effect"
 export interface RequestContext {
   /** The request id, for logs and the `x-request-id` header. */
   readonly requestId: string
-  /** The account the call acts for (`x-selected-account-id`). */
+  /** The account the call acts for (`x-selected-account-id`, else the key's default account). */
   readonly accountId?: string | undefined
+  /** The id of the gateway key that authenticated the call (never the key itself). */
+  readonly keyId?: string | undefined
   /** A provider key supplied by the caller (`x-openai-api-key`), used instead of the configured one. */
   readonly providerKey?: Redacted.Redacted<string> | undefined
 }
@@ -22,5 +24,6 @@ export const newRequestId = (): string =>
 export const makeContext = (options: Partial<RequestContext> = {}): RequestContext => ({
   requestId: options.requestId ?? newRequestId(),
   ...(options.accountId !== undefined ? { accountId: options.accountId } : {}),
+  ...(options.keyId !== undefined ? { keyId: options.keyId } : {}),
   ...(options.providerKey !== undefined ? { providerKey: options.providerKey } : {})
 })

@@ -1,15 +1,16 @@
 import type { ChatCompletion, ChatCompletionChunk } from "@switchyard/core"
-import { ChatCompletions, ServiceConfig } from "@switchyard/service"
+import { Authenticator, ChatCompletions, ServiceConfig } from "@switchyard/service"
 import { FakeUpstream } from "@switchyard/service/testing"
 import { ConfigProvider, Context, Effect, ExecutionStrategy, Exit, Layer, Redacted, Scope } from "effect"
 import * as Http from "node:http"
-import { Gateway, type GatewayConfig } from "../../src/GatewayConfig.js"
-import { RequestLog } from "../../src/RequestLog.js"
-import * as Server from "../../src/Server.js"
+import { Gateway, type GatewayConfig } from "../../src/config/GatewayConfig.js"
+import * as Server from "../../src/http/Listener.js"
+import { RequestLog } from "../../src/http/RequestLog.js"
 
 /** Gateway settings for a test: loopback, an ephemeral port, plain-string keys. */
 export interface GatewayOverrides {
   readonly apiKeys?: ReadonlyArray<string>
+  readonly adminKeys?: ReadonlyArray<string>
   readonly host?: string
   readonly bodyLimitBytes?: number
   readonly shutdownGraceMs?: number
@@ -21,12 +22,17 @@ export const gatewayConfig = (overrides: GatewayOverrides = {}): GatewayConfig =
   host: overrides.host ?? "127.0.0.1",
   port: 0,
   apiKeys: (overrides.apiKeys ?? []).map((key) => Redacted.make(key)),
+  adminKeys: (overrides.adminKeys ?? []).map((key) => Redacted.make(key)),
   bodyLimitBytes: overrides.bodyLimitBytes ?? 1024 * 1024,
   shutdownGraceMs: overrides.shutdownGraceMs ?? 2_000,
   keepAliveMs: overrides.keepAliveMs ?? 15_000,
   logFormat: "text",
   service: {}
 })
+
+/** The authenticator a configuration describes. */
+export const authenticatorLayer = (config: GatewayConfig) =>
+  Authenticator.layer({ apiKeys: config.apiKeys, adminKeys: config.adminKeys })
 
 /** The access log lines a gateway wrote, collected from its sink. */
 export interface AccessLog {
@@ -110,10 +116,12 @@ export const startGateway = (options: StartOptions = {}): Effect.Effect<TestGate
       ServiceConfig.layer(options.service ?? { retry: { max_retries: 0 } }).pipe(
         Layer.provide(Layer.setConfigProvider(env))
       )
+    const config = gatewayConfig(options.gateway)
     const layer = Server.layer.pipe(
       Layer.provide(completions),
+      Layer.provide(authenticatorLayer(config)),
       Layer.provide(RequestLog.layer("text", log.sink)),
-      Layer.provide(Layer.succeed(Gateway, gatewayConfig(options.gateway)))
+      Layer.provide(Layer.succeed(Gateway, config))
     )
     const serverScope = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
     const server = Context.get(yield* Layer.buildWithScope(layer, serverScope), Server.Server)

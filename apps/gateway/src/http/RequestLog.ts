@@ -7,8 +7,9 @@ export interface RequestLogEntry {
   readonly path: string
   readonly status: number
   readonly latencyMs: number
-  readonly model?: string | undefined
+  readonly keyId?: string | undefined
   readonly account?: string | undefined
+  readonly model?: string | undefined
   readonly stream?: boolean | undefined
   readonly promptTokens?: number | undefined
   readonly completionTokens?: number | undefined
@@ -20,8 +21,9 @@ export const formatText = (entry: RequestLogEntry, now: Date): string => {
   let line = `${now.toISOString()} ${entry.requestId} ${entry.method} ${entry.path} ${entry.status} ${
     entry.latencyMs.toFixed(1)
   }ms`
-  if (entry.model !== undefined) line += ` model=${entry.model}`
+  if (entry.keyId !== undefined) line += ` key=${entry.keyId}`
   if (entry.account !== undefined) line += ` account=${entry.account}`
+  if (entry.model !== undefined) line += ` model=${entry.model}`
   if (entry.stream === true) line += " stream"
   if (entry.promptTokens !== undefined || entry.completionTokens !== undefined) {
     line += ` tokens=${entry.promptTokens ?? "?"}+${entry.completionTokens ?? "?"}`
@@ -40,8 +42,9 @@ export const formatJson = (entry: RequestLogEntry, now: Date): string =>
     path: entry.path,
     status: entry.status,
     latency_ms: Math.round(entry.latencyMs * 100) / 100,
-    model: entry.model,
+    key_id: entry.keyId,
     account: entry.account,
+    model: entry.model,
     stream: entry.stream,
     prompt_tokens: entry.promptTokens,
     completion_tokens: entry.completionTokens,

@@ -1,8 +1,6 @@
 import {
   ChatCompletionRequest,
   type ChatCompletionChunk,
-  type CompletionUsage,
-  errorResponse,
   type GatewayError,
   InternalError,
   jsonInvalid,
@@ -15,69 +13,13 @@ import {
 import { ChatCompletions, type ChunkPull, type RequestContext } from "@switchyard/service"
 import { Cause, Effect, Either, Redacted, Runtime, Schema } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
-import { Gateway } from "./GatewayConfig.js"
-
-/** What a request left behind for the access log. */
-export interface Exchange {
-  readonly requestId: string
-  model?: string | undefined
-  account?: string | undefined
-  stream?: boolean | undefined
-  usage?: CompletionUsage | undefined
-  error?: string | undefined
-}
+import { Gateway } from "../config/GatewayConfig.js"
+import { type Exchange, sendError, sendJson } from "./Respond.js"
 
 const decodeRequest = Schema.decodeUnknownEither(ChatCompletionRequest, { errors: "all" })
 
 const isJsonContentType = (value: string | undefined): boolean =>
   value === undefined || value.length === 0 || /^application\/([\w.+-]+\+)?json\b/i.test(value.trim())
-
-const serializes = (value: unknown): boolean => {
-  try {
-    JSON.stringify(value)
-    return true
-  } catch {
-    return false
-  }
-}
-
-// JSON.parse accepts deeper nesting than JSON.stringify can write back: a 422
-// echoing such an input would throw inside the request listener and crash the process.
-const serializeError = (body: unknown, error: GatewayError): string => {
-  try {
-    return JSON.stringify(body)
-  } catch (cause) {
-    if (error._tag !== "RequestValidationError") throw cause
-    const detail = error.detail.map(({ input, ...rest }) => serializes(input) ? { ...rest, input } : rest)
-    return JSON.stringify({ ...(body as object), detail })
-  }
-}
-
-/** Writes an error in OpenAI's envelope (or the 422 body) with its status and headers. */
-export const sendError = (res: ServerResponse, exchange: Exchange, error: GatewayError): void => {
-  exchange.error ??= error.message
-  if (res.headersSent) return
-  const { body, headers, status } = errorResponse(error)
-  const text = serializeError(body, error)
-  res.writeHead(status, {
-    ...headers,
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(text),
-    "x-request-id": exchange.requestId
-  })
-  res.end(text)
-}
-
-/** Writes a JSON body. */
-export const sendJson = (res: ServerResponse, exchange: Exchange, status: number, body: unknown): void => {
-  const text = JSON.stringify(body)
-  res.writeHead(status, {
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(text),
-    "x-request-id": exchange.requestId
-  })
-  res.end(text)
-}
 
 const awaitDrain = (res: ServerResponse) =>
   Effect.async<void>((resume) => {
@@ -101,10 +43,11 @@ const SSE_HEADERS = {
 }
 
 /**
- * The handler of `POST /v5/chat/completions` (and `/v1`), on plain node:http
- * for speed: the body is read and validated without Effect, then one fiber
- * per request calls the service. A client that goes away interrupts that
- * fiber, which aborts the upstream call.
+ * The fast path of `POST /v5/chat/completions` (and `/v1`), on plain node:http:
+ * the listener has authenticated the caller and chosen its account; the body
+ * is read and validated without Effect, then one fiber per request calls the
+ * service. A client that goes away interrupts that fiber, which aborts the
+ * upstream call.
  */
 export const makeCompletionRoute = Effect.gen(function*() {
   const completions = yield* ChatCompletions
@@ -218,11 +161,11 @@ export const makeCompletionRoute = Effect.gen(function*() {
     const request = decoded.right
     exchange.model = request.model
     exchange.stream = request.stream === true
-    const account = req.headers["x-selected-account-id"]
     const providerKey = req.headers["x-openai-api-key"]
     const context: RequestContext = {
       requestId: exchange.requestId,
-      ...(typeof account === "string" && account.length > 0 ? { accountId: (exchange.account = account) } : {}),
+      accountId: exchange.account,
+      keyId: exchange.keyId,
       ...(typeof providerKey === "string" && providerKey.length > 0 ? { providerKey: Redacted.make(providerKey) } : {})
     }
     run(res, exchange, request, context)

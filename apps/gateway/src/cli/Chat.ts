@@ -1,3 +1,6 @@
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
 import {
   type ChatCompletion,
   type ChatCompletionChunk,
@@ -16,10 +19,11 @@ import {
   ServiceConfig,
   UpstreamHttp
 } from "@switchyard/service"
-import { Effect, Layer, Option, Redacted, Schema, Stream } from "effect"
+import { Config, Effect, Layer, Option, Redacted, Schema, Stream } from "effect"
 import * as Fs from "node:fs"
 import * as Readline from "node:readline/promises"
-import type { ConfigFile } from "./GatewayConfig.js"
+import { serviceConfigOf } from "../config/GatewayConfig.js"
+import { account, apiKey, baseUrl, configFile } from "./Options.js"
 
 /** Where `switchyard chat` sends its requests. */
 export interface ChatBackend {
@@ -28,7 +32,7 @@ export interface ChatBackend {
 }
 
 /** The service in this process: no server needed. Its connection pool lives as long as the scope. */
-export const inProcessBackend = (config: ConfigFile) =>
+export const inProcessBackend = (config: ServiceConfig.ServiceConfig) =>
   Effect.flatMap(Layer.build(ServiceConfig.layer(config)), (context) =>
     Effect.gen(function*() {
       const completions = yield* ChatCompletions
@@ -162,3 +166,45 @@ export const interactive = (backend: ChatBackend, options: ChatOptions) =>
       }),
     (rl) => Effect.sync(() => rl.close())
   )
+
+/** `switchyard chat`: in-process, or through a gateway with `--base-url`. */
+export const chat = Command.make("chat", {
+  prompt: Args.text({ name: "prompt" }).pipe(Args.withDescription("What to ask; read from stdin when piped"), Args.optional),
+  model: Options.text("model").pipe(
+    Options.withAlias("m"),
+    Options.withFallbackConfig(Config.nonEmptyString("SWITCHYARD_MODEL")),
+    Options.withDefault("echo/echo"),
+    Options.withDescription("vendor/model, e.g. openai/gpt-4o (default echo/echo)")
+  ),
+  system: Options.text("system").pipe(Options.withDescription("A system message"), Options.optional),
+  temperature: Options.float("temperature").pipe(Options.withDescription("Sampling temperature, 0..2"), Options.optional),
+  maxTokens: Options.integer("max-tokens").pipe(Options.withDescription("Most tokens to generate"), Options.optional),
+  json: Options.boolean("json").pipe(Options.withDescription("Print the whole chat.completion as JSON")),
+  noStream: Options.boolean("no-stream").pipe(Options.withDescription("Wait for the whole answer instead of streaming")),
+  baseUrl,
+  apiKey,
+  account,
+  config: configFile
+}, (flags) =>
+  Effect.gen(function*() {
+    const options: ChatOptions = {
+      model: flags.model,
+      system: flags.system,
+      temperature: flags.temperature,
+      maxTokens: flags.maxTokens,
+      json: flags.json,
+      stream: !flags.noStream
+    }
+    const backend: ChatBackend = Option.isSome(flags.baseUrl)
+      ? yield* httpBackend({ baseUrl: flags.baseUrl.value, apiKey: flags.apiKey, account: flags.account })
+      : yield* inProcessBackend(yield* serviceConfigOf(Option.getOrUndefined(flags.config)))
+    const piped = yield* readPipedStdin
+    const prompt = Option.isSome(piped) && Option.isSome(flags.prompt)
+      ? Option.some(`${piped.value}\n\n${flags.prompt.value}`)
+      : Option.orElse(piped, () => flags.prompt)
+    if (Option.isNone(prompt)) {
+      if (process.stdin.isTTY) return yield* interactive(backend, options)
+      return yield* Effect.fail(new Error("no prompt: pass one as an argument or pipe it on stdin"))
+    }
+    yield* runTurn(backend, options, [{ role: "user", content: prompt.value }])
+  }).pipe(Effect.scoped)).pipe(Command.withDescription("Chat with a model: in-process, or through a gateway with --base-url"))

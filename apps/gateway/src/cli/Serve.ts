@@ -1,0 +1,54 @@
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import { Authenticator, ChatCompletions, ServiceConfig } from "@switchyard/service"
+import { Console, Effect, Layer, Option } from "effect"
+import { Gateway, isLoopback, loadConfig } from "../config/GatewayConfig.js"
+import { RequestLog } from "../http/RequestLog.js"
+import { configFile } from "./Options.js"
+
+const flag = <A>(option: Options.Options<A>, description: string) =>
+  option.pipe(Options.withDescription(description), Options.optional)
+
+/** `switchyard serve`: the gateway. Flags override the environment and the file (see the configuration module). */
+export const serve = Command.make("serve", {
+  host: flag(Options.text("host"), "Address to listen on (default 127.0.0.1; env SWITCHYARD_HOST)"),
+  port: flag(Options.integer("port"), "Port to listen on (default 8080; env SWITCHYARD_PORT)"),
+  config: configFile,
+  logFormat: flag(Options.choice("log-format", ["text", "json"]), "Access log format (default text; env SWITCHYARD_LOG_FORMAT)"),
+  bodyLimit: flag(Options.integer("body-limit"), "Largest request body in bytes (default 10 MiB; env SWITCHYARD_BODY_LIMIT_BYTES)"),
+  shutdownGrace: flag(
+    Options.integer("shutdown-grace-ms"),
+    "How long in-flight requests may finish on SIGTERM (default 30000; env SWITCHYARD_SHUTDOWN_GRACE_MS)"
+  )
+}, (flags) =>
+  Effect.gen(function*() {
+    const config = yield* loadConfig({
+      configFile: Option.getOrUndefined(flags.config),
+      "server.host": Option.getOrUndefined(flags.host),
+      "server.port": Option.getOrUndefined(flags.port),
+      "server.log_format": Option.getOrUndefined(flags.logFormat),
+      "server.body_limit_bytes": Option.getOrUndefined(flags.bodyLimit),
+      "server.shutdown_grace_ms": Option.getOrUndefined(flags.shutdownGrace)
+    })
+    // The HTTP stack loads only for `serve`: other commands start faster without it.
+    const Listener = yield* Effect.promise(() => import("../http/Listener.js"))
+    const layer = Listener.layer.pipe(
+      Layer.provideMerge(ServiceConfig.layer(config.service)),
+      Layer.provide(Authenticator.layer({ apiKeys: config.apiKeys, adminKeys: config.adminKeys })),
+      Layer.provide(RequestLog.layer(config.logFormat)),
+      Layer.provide(Layer.succeed(Gateway, config))
+    )
+    yield* Effect.gen(function*() {
+      const server = yield* Listener.Server
+      const completions = yield* ChatCompletions
+      yield* Console.error(`Switchyard listening on ${server.url} (vendors: ${completions.vendors.join(", ")})`)
+      yield* Console.error(`  OpenAI SDK: baseURL "${server.url}/v5"   docs: ${server.url}/docs`)
+      if (config.apiKeys.length === 0 && config.adminKeys.length === 0) {
+        yield* Console.error(
+          `WARNING: no API keys configured (SWITCHYARD_API_KEYS): the gateway is open to anyone who can reach ${server.host}.` +
+            (isLoopback(config.host) ? "" : " This is only allowed on loopback addresses.")
+        )
+      }
+      return yield* Effect.never
+    }).pipe(Effect.provide(layer))
+  })).pipe(Command.withDescription("Run the gateway: an OpenAI-compatible HTTP server"))

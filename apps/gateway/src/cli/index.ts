@@ -1,0 +1,13 @@
+import * as Command from "@effect/cli/Command"
+import { chat } from "./Chat.js"
+import { models } from "./Models.js"
+import { serve } from "./Serve.js"
+
+/** The `switchyard` command. */
+export const command = Command.make("switchyard").pipe(
+  Command.withDescription("Switchyard: an OpenAI-compatible chat completions gateway"),
+  Command.withSubcommands([serve, chat, models])
+)
+
+/** Runs the CLI with the given arguments (`process.argv`). */
+export const run = Command.run(command, { name: "switchyard", version: "0.1.0" })

@@ -1,0 +1,145 @@
+import { type ServiceConfig, splitKeyList } from "@switchyard/service"
+import { Config, ConfigError, ConfigProvider, Context, Effect, Either, Option, Redacted } from "effect"
+import { type ConfigFile, ConfigProblem, readConfigFile } from "./ConfigFile.js"
+
+/** Everything the gateway runs with, resolved from flags, environment, file and defaults. */
+export interface GatewayConfig {
+  readonly host: string
+  readonly port: number
+  readonly apiKeys: ReadonlyArray<Redacted.Redacted<string>>
+  readonly adminKeys: ReadonlyArray<Redacted.Redacted<string>>
+  readonly bodyLimitBytes: number
+  readonly shutdownGraceMs: number
+  readonly keepAliveMs: number
+  readonly logFormat: "text" | "json"
+  readonly service: ServiceConfig.ServiceConfig
+}
+
+/** The resolved configuration, as a service. */
+export class Gateway extends Context.Tag("@switchyard/gateway/GatewayConfig")<Gateway, GatewayConfig>() {}
+
+/**
+ * Where each setting of the tree may also come from: its environment variable
+ * and its flag. The `server` and `auth` sections map to `SWITCHYARD_<KEY>`.
+ */
+export const SETTINGS: ReadonlyArray<{ readonly path: string; readonly env: string; readonly flag?: string }> = [
+  { path: "server.host", env: "SWITCHYARD_HOST", flag: "--host" },
+  { path: "server.port", env: "SWITCHYARD_PORT", flag: "--port" },
+  { path: "server.body_limit_bytes", env: "SWITCHYARD_BODY_LIMIT_BYTES", flag: "--body-limit" },
+  { path: "server.shutdown_grace_ms", env: "SWITCHYARD_SHUTDOWN_GRACE_MS", flag: "--shutdown-grace-ms" },
+  { path: "server.keep_alive_ms", env: "SWITCHYARD_KEEP_ALIVE_MS" },
+  { path: "server.log_format", env: "SWITCHYARD_LOG_FORMAT", flag: "--log-format" },
+  { path: "auth.api_keys", env: "SWITCHYARD_API_KEYS" },
+  { path: "auth.admin_keys", env: "SWITCHYARD_ADMIN_KEYS" }
+]
+
+const describe = (path: string): string => {
+  const setting = SETTINGS.find((s) => s.path === path || s.env === path)
+  if (setting === undefined) return path
+  return `${setting.path} (${[setting.flag, setting.env].filter((name) => name !== undefined).join(" / ")})`
+}
+
+const inRange = (name: string, min: number, max: number, integer: boolean) =>
+  (integer ? Config.integer(name) : Config.number(name)).pipe(
+    Config.mapOrFail((value) =>
+      value >= min && value <= max
+        ? Either.right(value)
+        : Either.left(ConfigError.InvalidData([], `Expected ${integer ? "an integer" : "a number"} from ${min} to ${max}, got ${value}`))
+    )
+  )
+
+// One comma-separated value whatever the source (a file's list is joined first): a sequence
+// would let a file's list shadow the environment's value in the layered provider.
+const keyList = (name: string) =>
+  Config.redacted(name).pipe(
+    Config.map((value) => splitKeyList(Redacted.value(value))),
+    Config.withDefault([])
+  )
+
+/** The `server` section, read with `Config`. */
+const server = Config.all({
+  host: Config.nonEmptyString("host").pipe(Config.withDefault("127.0.0.1")),
+  port: inRange("port", 0, 65535, true).pipe(Config.withDefault(8080)),
+  bodyLimitBytes: inRange("body_limit_bytes", 1, Number.MAX_SAFE_INTEGER, true).pipe(Config.withDefault(10 * 1024 * 1024)),
+  shutdownGraceMs: inRange("shutdown_grace_ms", 0, Number.MAX_SAFE_INTEGER, false).pipe(Config.withDefault(30_000)),
+  keepAliveMs: inRange("keep_alive_ms", 1, Number.MAX_SAFE_INTEGER, false).pipe(Config.withDefault(15_000)),
+  logFormat: Config.literal("text", "json")("log_format").pipe(Config.withDefault("text" as const))
+}).pipe(Config.nested("server"))
+
+/** The `auth` section: secrets, kept redacted. */
+const auth = Config.all({ apiKeys: keyList("api_keys"), adminKeys: keyList("admin_keys") }).pipe(Config.nested("auth"))
+
+/** The configuration tree's `Config` (the service's settings come from the file, decoded by its own Schema). */
+export const GatewayConfigTree = Config.all({ server, auth })
+
+/** Flags given on the command line, by setting path (`server.port`). */
+export type Flags = Readonly<Record<string, string | number | undefined>>
+
+/**
+ * The environment as the tree's provider: the `server` and `auth` sections are
+ * `SWITCHYARD_`, keys upper-cased (`server.port` → `SWITCHYARD_PORT`,
+ * `auth.api_keys` → `SWITCHYARD_API_KEYS`). (`mapInputPath` rather than
+ * `nested`/`unnested`, which would split every value on commas.)
+ */
+const environmentOf = (env: ConfigProvider.ConfigProvider): ConfigProvider.ConfigProvider =>
+  ConfigProvider.mapInputPath(env, (name) => name === "server" || name === "auth" ? "SWITCHYARD" : name.toUpperCase())
+
+const problemOf = (error: ConfigError.ConfigError): ConfigProblem => {
+  const lines: Array<string> = []
+  const walk = (e: ConfigError.ConfigError): void => {
+    switch (e._op) {
+      case "And":
+      case "Or":
+        walk(e.left)
+        walk(e.right)
+        return
+      case "InvalidData":
+        lines.push(`${describe(e.path[0] === "SWITCHYARD" ? e.path.join("_") : e.path.join("."))}: ${e.message}`)
+        return
+      default:
+        return
+    }
+  }
+  walk(error)
+  return new ConfigProblem({ message: lines.length > 0 ? [...new Set(lines)].join("\n") : String(error) })
+}
+
+/**
+ * Reads the configuration, in one place: flags over the environment over the
+ * file (`--config`, else `SWITCHYARD_CONFIG`) over the defaults, through one
+ * layered `ConfigProvider`. The environment is the current provider (the
+ * process environment unless a test provides another).
+ */
+export const loadConfig = (flags: Flags & { readonly configFile?: string | undefined } = {}): Effect.Effect<GatewayConfig, ConfigProblem> =>
+  Effect.gen(function*() {
+    const ambient = yield* Effect.configProviderWith(Effect.succeed)
+    const fromEnv = yield* Config.option(Config.nonEmptyString("SWITCHYARD_CONFIG")).pipe(Effect.orElseSucceed(() => Option.none()))
+    const location = flags.configFile ?? Option.getOrUndefined(fromEnv)
+    const file: ConfigFile = location !== undefined ? yield* readConfigFile(location) : {}
+    const flagMap = new Map<string, string>()
+    for (const [path, value] of Object.entries(flags)) if (value !== undefined && path !== "configFile") flagMap.set(path, String(value))
+    const provider = ConfigProvider.fromMap(flagMap).pipe(
+      ConfigProvider.orElse(() => environmentOf(ambient)),
+      ConfigProvider.orElse(() =>
+        ConfigProvider.fromJson({
+          server: file.server ?? {},
+          auth: {
+            ...(file.auth?.api_keys !== undefined ? { api_keys: file.auth.api_keys.join(",") } : {}),
+            ...(file.auth?.admin_keys !== undefined ? { admin_keys: file.auth.admin_keys.join(",") } : {})
+          }
+        })
+      )
+    )
+    const tree = yield* Effect.withConfigProvider(GatewayConfigTree, provider).pipe(Effect.mapError(problemOf))
+    return { ...tree.server, ...tree.auth, service: serviceSection(file) }
+  })
+
+const serviceSection = ({ auth: _auth, server: _server, ...service }: ConfigFile): ServiceConfig.ServiceConfig => service
+
+/** The service's settings of a configuration file (none without a file), for the commands that run it in-process. */
+export const serviceConfigOf = (location: string | undefined): Effect.Effect<ServiceConfig.ServiceConfig, ConfigProblem> =>
+  location === undefined ? Effect.succeed({}) : Effect.map(readConfigFile(location), serviceSection)
+
+/** Whether a host is a loopback address (safe to serve without keys). */
+export const isLoopback = (host: string): boolean =>
+  host === "localhost" || host === "::1" || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host)
