@@ -35,6 +35,12 @@ describe("loadConfig", () => {
         shutdownGraceMs: 30_000,
         keepAliveMs: 15_000,
         logFormat: "text",
+        store: {
+          database: { _tag: "sqlite", filename: Path.resolve(".switchyard", "switchyard.db") },
+          retentionDays: 30,
+          queueCapacity: undefined,
+          batchSize: undefined
+        },
         service: {}
       })
     }))

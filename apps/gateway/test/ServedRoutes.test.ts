@@ -11,7 +11,10 @@ interface Document {
   readonly paths: Readonly<Record<string, Readonly<Record<string, unknown>>>>
 }
 
-/** Whether the gateway serves a method on a path: anything but 404 and 405 (a 401 cannot happen: the key is valid). */
+/**
+ * Whether the gateway serves a method on a path: anything but a route's 404 and 405 (a 401 cannot happen: the
+ * key is valid). A 404 for a missing object (`/v5/chat/completions/x`) comes from a route that is served.
+ */
 const served = (url: string, method: string, path: string) =>
   Effect.promise(async () => {
     const concrete = path.replace(/:[^/]+/g, "x")
@@ -19,7 +22,8 @@ const served = (url: string, method: string, path: string) =>
       ? await postJson(`${url}${concrete}`, { model: "echo/echo", messages: [{ role: "user", content: "hi" }] }, auth)
       : await request(`${url}${concrete}`, { method, headers: auth })
     expect(response.status, `${method} ${path}`).not.toBe(401)
-    return response.status !== 404 && response.status !== 405
+    const noRoute = response.status === 404 && /^No route for /.test(JSON.parse(response.text).error?.message ?? "")
+    return !noRoute && response.status !== 405
   })
 
 describe("/openapi.json equals the served routes", () => {
@@ -58,7 +62,7 @@ describe("/openapi.json equals the served routes", () => {
         "/v1/embeddings",
         "/v1/responses",
         "/v5/chat",
-        "/v1/chat/completions/x",
+        "/v1/chat/completions/x/y",
         "/v1/models/x",
         "/metrics",
         "/dashboard",

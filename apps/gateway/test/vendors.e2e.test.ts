@@ -7,6 +7,7 @@ import type { ChatCompletionChunk, ChatCompletionMessageParam } from "openai/res
 import { Gateway } from "../src/config/GatewayConfig.js"
 import * as Server from "../src/http/Listener.js"
 import { RequestLog } from "../src/http/RequestLog.js"
+import { gatewayConfig, memoryStore } from "./support/Harness.js"
 
 /**
  * One suite, three vendors: the official openai SDK talks to the real
@@ -52,6 +53,7 @@ const GatewayLive = Layer.unwrapEffect(Effect.map(Fakes, (fakes) => {
     Layer.provide(ServiceConfig.layer(service).pipe(Layer.provide(Layer.setConfigProvider(env)))),
     Layer.provide(RequestLog.layer("text", () => undefined)),
     Layer.provide(Authenticator.layer({})),
+    Layer.provide(memoryStore),
     Layer.provide(Layer.succeed(Gateway, {
       host: "127.0.0.1",
       port: 0,
@@ -61,6 +63,7 @@ const GatewayLive = Layer.unwrapEffect(Effect.map(Fakes, (fakes) => {
       shutdownGraceMs: 1_000,
       keepAliveMs: 15_000,
       logFormat: "text",
+      store: gatewayConfig().store,
       service
     }))
   )

@@ -8,6 +8,7 @@ import type { Provider } from "./Provider.js"
 import { ProviderRegistry } from "./ProviderRegistry.js"
 import type { ResiliencePolicy } from "./ResiliencePolicy.js"
 import { UpstreamHttp } from "./UpstreamHttp.js"
+import { PriceOverrides } from "./pricing/PriceCatalogue.js"
 import { envPrefix, vendorPresets } from "./VendorPresets.js"
 
 const Millis = Schema.Number.pipe(Schema.nonNegative())
@@ -20,7 +21,12 @@ export const VendorConfig = Schema.Struct({
   headers: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String })),
   models: Schema.optional(Schema.Array(Schema.String)),
   /** Set `false` to disable a preset. */
-  enabled: Schema.optional(Schema.Boolean)
+  enabled: Schema.optional(Schema.Boolean),
+  /**
+   * Forward `store` and `metadata` to the vendor (for OpenAI's own storage too).
+   * By default they are the gateway's and the vendor never sees them.
+   */
+  forward_store: Schema.optional(Schema.Boolean)
 }).annotations({ identifier: "VendorConfig" })
 export interface VendorConfig extends Schema.Schema.Type<typeof VendorConfig> {}
 
@@ -49,8 +55,14 @@ export const ServiceConfig = Schema.Struct({
   })),
   drop_unsupported_params: Schema.optional(Schema.Union(Schema.Boolean, Schema.Array(Schema.String))),
   anthropic: Schema.optional(AnthropicProvider.AnthropicSection),
-  gemini: Schema.optional(GeminiProvider.GeminiSection)
+  gemini: Schema.optional(GeminiProvider.GeminiSection),
+  /** Prices per million tokens by `vendor/model`, over the built-in catalogue. */
+  prices: Schema.optional(PriceOverrides)
 }).annotations({ identifier: "ServiceConfig" })
+
+/** Whether a vendor is configured to receive `store` and `metadata` (`forward_store: true`). */
+export const forwardsStore = (config: ServiceConfig, vendor: string): boolean =>
+  config.vendors?.[vendor]?.forward_store === true
 export interface ServiceConfig extends Schema.Schema.Type<typeof ServiceConfig> {}
 
 /** The resilience policy overrides a configuration asks for. */

@@ -106,7 +106,7 @@ describe("ApiKeyCache", () => {
         create: () => Effect.die("unused"),
         list: () => Effect.succeed([]),
         revoke: () => Effect.succeed(false),
-        markUsed: () => Effect.void,
+        markUsed: () => undefined,
         active: Effect.suspend(() => {
           reads++
           return failing ? Effect.fail(new StoreUnavailable({ message: "down" })) : Effect.succeed([key])

@@ -147,9 +147,8 @@ export const make = (
       list,
       revoke,
       active,
-      markUsed: (id) =>
-        Effect.map(Clock.currentTimeMillis, (now) => {
-          used.set(id, now)
-        })
+      markUsed: (id, atMs) => {
+        if ((used.get(id) ?? 0) < atMs) used.set(id, atMs)
+      }
     }
   })

@@ -287,8 +287,9 @@ for (const backend of backends) {
             const active = (yield* keys.active).find((k) => k.id === key.id)
             expect(active).toStrictEqual({ id: key.id, name, hash: hashSecret(raw), accountIds: ["acct_a", "acct_b"], defaultAccountId: "acct_a" })
 
-            yield* keys.markUsed(key.id)
-            expect((yield* keys.list()).find((k) => k.id === key.id)?.lastUsedAt).toEqual(expect.any(Number))
+            keys.markUsed(key.id, 1_800_000_000_000)
+            keys.markUsed(key.id, 1_700_000_000_000) // an older use never moves it back
+            expect((yield* keys.list()).find((k) => k.id === key.id)?.lastUsedAt).toBe(1_800_000_000_000)
 
             expect(yield* keys.revoke(key.id)).toBe(true)
             expect(yield* keys.revoke(key.id)).toBe(false)

@@ -1,4 +1,5 @@
 import { ServiceConfig } from "@switchyard/service"
+import { StoreSection } from "@switchyard/store/StoreConfig"
 import { Effect, ParseResult, Schema } from "effect"
 import * as Fs from "node:fs/promises"
 import * as Path from "node:path"
@@ -28,6 +29,7 @@ export const AuthSection = Schema.Struct({
 export const ConfigFile = Schema.Struct({
   server: Schema.optional(ServerSection),
   auth: Schema.optional(AuthSection),
+  store: Schema.optional(StoreSection),
   ...ServiceConfig.ServiceConfig.fields
 }).annotations({ identifier: "ConfigFile", parseOptions: { onExcessProperty: "error" } })
 export interface ConfigFile extends Schema.Schema.Type<typeof ConfigFile> {}

@@ -1,4 +1,5 @@
 import { type ServiceConfig, splitKeyList } from "@switchyard/service"
+import { resolveDatabase, type StoreOptions } from "@switchyard/store/StoreConfig"
 import { Config, ConfigError, ConfigProvider, Context, Effect, Either, Option, Redacted } from "effect"
 import { type ConfigFile, ConfigProblem, readConfigFile } from "./ConfigFile.js"
 
@@ -12,6 +13,8 @@ export interface GatewayConfig {
   readonly shutdownGraceMs: number
   readonly keepAliveMs: number
   readonly logFormat: "text" | "json"
+  /** Where stored completions, keys and usage live, and how they are written. */
+  readonly store: StoreOptions
   readonly service: ServiceConfig.ServiceConfig
 }
 
@@ -30,7 +33,10 @@ export const SETTINGS: ReadonlyArray<{ readonly path: string; readonly env: stri
   { path: "server.keep_alive_ms", env: "SWITCHYARD_KEEP_ALIVE_MS" },
   { path: "server.log_format", env: "SWITCHYARD_LOG_FORMAT", flag: "--log-format" },
   { path: "auth.api_keys", env: "SWITCHYARD_API_KEYS" },
-  { path: "auth.admin_keys", env: "SWITCHYARD_ADMIN_KEYS" }
+  { path: "auth.admin_keys", env: "SWITCHYARD_ADMIN_KEYS" },
+  { path: "store.database_url", env: "SWITCHYARD_DATABASE_URL" },
+  { path: "store.data_dir", env: "SWITCHYARD_DATA_DIR" },
+  { path: "store.retention_days", env: "SWITCHYARD_RETENTION_DAYS" }
 ]
 
 const describe = (path: string): string => {
@@ -69,8 +75,17 @@ const server = Config.all({
 /** The `auth` section: secrets, kept redacted. */
 const auth = Config.all({ apiKeys: keyList("api_keys"), adminKeys: keyList("admin_keys") }).pipe(Config.nested("auth"))
 
+/** The `store` section: the database URL is a secret (it may hold a password). */
+const store = Config.all({
+  databaseUrl: Config.option(Config.redacted(Config.nonEmptyString("database_url"))),
+  dataDir: Config.nonEmptyString("data_dir").pipe(Config.withDefault(".switchyard")),
+  retentionDays: inRange("retention_days", 0, 100_000, false).pipe(Config.withDefault(30)),
+  queueCapacity: Config.option(inRange("queue_capacity", 1, 1_000_000, true)),
+  batchSize: Config.option(inRange("batch_size", 1, 5_000, true))
+}).pipe(Config.nested("store"))
+
 /** The configuration tree's `Config` (the service's settings come from the file, decoded by its own Schema). */
-export const GatewayConfigTree = Config.all({ server, auth })
+export const GatewayConfigTree = Config.all({ server, auth, store })
 
 /** Flags given on the command line, by setting path (`server.port`). */
 export type Flags = Readonly<Record<string, string | number | undefined>>
@@ -82,7 +97,8 @@ export type Flags = Readonly<Record<string, string | number | undefined>>
  * `nested`/`unnested`, which would split every value on commas.)
  */
 const environmentOf = (env: ConfigProvider.ConfigProvider): ConfigProvider.ConfigProvider =>
-  ConfigProvider.mapInputPath(env, (name) => name === "server" || name === "auth" ? "SWITCHYARD" : name.toUpperCase())
+  ConfigProvider.mapInputPath(env, (name) =>
+    name === "server" || name === "auth" || name === "store" ? "SWITCHYARD" : name.toUpperCase())
 
 const problemOf = (error: ConfigError.ConfigError): ConfigProblem => {
   const lines: Array<string> = []
@@ -126,15 +142,27 @@ export const loadConfig = (flags: Flags & { readonly configFile?: string | undef
           auth: {
             ...(file.auth?.api_keys !== undefined ? { api_keys: file.auth.api_keys.join(",") } : {}),
             ...(file.auth?.admin_keys !== undefined ? { admin_keys: file.auth.admin_keys.join(",") } : {})
-          }
+          },
+          store: file.store ?? {}
         })
       )
     )
     const tree = yield* Effect.withConfigProvider(GatewayConfigTree, provider).pipe(Effect.mapError(problemOf))
-    return { ...tree.server, ...tree.auth, service: serviceSection(file) }
+    const database = yield* resolveDatabase(
+      Option.getOrUndefined(Option.map(tree.store.databaseUrl, Redacted.value)),
+      tree.store.dataDir
+    ).pipe(Effect.mapError((error) => new ConfigProblem({ message: `store.database_url (SWITCHYARD_DATABASE_URL): ${error.message}` })))
+    const storeOptions: StoreOptions = {
+      database,
+      retentionDays: tree.store.retentionDays,
+      queueCapacity: Option.getOrUndefined(tree.store.queueCapacity),
+      batchSize: Option.getOrUndefined(tree.store.batchSize)
+    }
+    return { ...tree.server, ...tree.auth, store: storeOptions, service: serviceSection(file) }
   })
 
-const serviceSection = ({ auth: _auth, server: _server, ...service }: ConfigFile): ServiceConfig.ServiceConfig => service
+const serviceSection = ({ auth: _auth, server: _server, store: _store, ...service }: ConfigFile): ServiceConfig.ServiceConfig =>
+  service
 
 /** The service's settings of a configuration file (none without a file), for the commands that run it in-process. */
 export const serviceConfigOf = (location: string | undefined): Effect.Effect<ServiceConfig.ServiceConfig, ConfigProblem> =>

@@ -11,9 +11,20 @@ import { ChatHttpLive } from "./ChatHttp.js"
 import { DocsHttpLive } from "./DocsHttp.js"
 import { ErrorMiddlewareLive } from "./ErrorMiddleware.js"
 import { HealthHttpLive } from "./HealthHttp.js"
+import { KeysHttpLive } from "./KeysHttp.js"
 import { ModelsHttpLive } from "./ModelsHttp.js"
+import { StoredCompletionsHttpLive } from "./StoredCompletionsHttp.js"
+import { UsageHttpLive } from "./UsageHttp.js"
 
-const Groups = Layer.mergeAll(ChatHttpLive, ModelsHttpLive, HealthHttpLive, DocsHttpLive).pipe(
+const Groups = Layer.mergeAll(
+  ChatHttpLive,
+  ModelsHttpLive,
+  StoredCompletionsHttpLive,
+  UsageHttpLive,
+  KeysHttpLive,
+  HealthHttpLive,
+  DocsHttpLive
+).pipe(
   Layer.provide(AuthenticationLive)
 )
 

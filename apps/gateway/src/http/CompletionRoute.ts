@@ -10,7 +10,16 @@ import {
   Sse,
   UnsupportedMediaType
 } from "@switchyard/core"
-import { ChatCompletions, type ChunkPull, type RequestContext } from "@switchyard/service"
+import {
+  ChatCompletions,
+  type ChunkPull,
+  CompletionRecorder,
+  forwardedRequest,
+  type RecordedOutcome,
+  type Recording,
+  type RequestContext,
+  ServiceConfig
+} from "@switchyard/service"
 import { Cause, Effect, Either, Redacted, Runtime, Schema } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { Gateway } from "../config/GatewayConfig.js"
@@ -51,18 +60,44 @@ const SSE_HEADERS = {
  */
 export const makeCompletionRoute = Effect.gen(function*() {
   const completions = yield* ChatCompletions
+  const recorder = yield* CompletionRecorder
   const config = yield* Gateway
   const runtime = yield* Effect.runtime<never>()
   const runFork = Runtime.runFork(runtime)
   const limit = config.bodyLimitBytes
 
-  const respondCreate = (res: ServerResponse, exchange: Exchange, request: ChatCompletionRequest, context: RequestContext) =>
-    Effect.map(completions.create(request, context), (completion) => {
+  /** Whether each vendor gets `store` and `metadata` (`forward_store`), by vendor. */
+  const forwardStore = new Map<string, boolean>()
+  const forwards = (model: string) => {
+    const vendor = model.slice(0, model.indexOf("/"))
+    let forwarded = forwardStore.get(vendor)
+    if (forwarded === undefined) forwardStore.set(vendor, forwarded = ServiceConfig.forwardsStore(config.service, vendor))
+    return forwarded
+  }
+
+  const respondCreate = (
+    res: ServerResponse,
+    exchange: Exchange,
+    request: ChatCompletionRequest,
+    context: RequestContext,
+    recording: Recording,
+    ended: (outcome: RecordedOutcome) => void
+  ) =>
+    Effect.map(completions.create(request, context), (answer) => {
+      const completion = recording.completion(answer)
       exchange.usage = completion.usage ?? undefined
       sendJson(res, exchange, 200, completion)
+      ended({ status: "completed", completion, endedAt: Date.now() })
     })
 
-  const respondStream = (res: ServerResponse, exchange: Exchange, request: ChatCompletionRequest, context: RequestContext) =>
+  const respondStream = (
+    res: ServerResponse,
+    exchange: Exchange,
+    request: ChatCompletionRequest,
+    context: RequestContext,
+    recording: Recording,
+    ended: (outcome: RecordedOutcome) => void
+  ) =>
     Effect.suspend(() => {
       const open = () => {
         if (!res.headersSent) res.writeHead(200, { ...SSE_HEADERS, "x-request-id": exchange.requestId })
@@ -76,7 +111,8 @@ export const makeCompletionRoute = Effect.gen(function*() {
         res.write(Sse.KEEP_ALIVE)
         keepAlive.refresh()
       }, config.keepAliveMs)
-      const writeBatch = (batch: ReadonlyArray<ChatCompletionChunk>): boolean => {
+      const writeBatch = (received: ReadonlyArray<ChatCompletionChunk>): boolean => {
+        const batch = recording.chunks(received, Date.now())
         let text = ""
         for (const chunk of batch) {
           if (chunk.usage != null) exchange.usage = chunk.usage
@@ -87,6 +123,7 @@ export const makeCompletionRoute = Effect.gen(function*() {
         return res.write(text)
       }
       const fail = (error: GatewayError) => {
+        ended({ status: recording.firstChunkMs === null ? "failed" : "incomplete", endedAt: Date.now() })
         if (!res.headersSent) return sendError(res, exchange, error)
         exchange.error = error.message
         res.end(Sse.encodeError(error))
@@ -98,6 +135,7 @@ export const makeCompletionRoute = Effect.gen(function*() {
             if (batch === null) {
               open()
               res.end(Sse.DONE)
+              ended({ status: "completed", endedAt: Date.now() })
               return Effect.void
             }
             return writeBatch(batch) ? relay(pull) : Effect.zipRight(awaitDrain(res), relay(pull))
@@ -113,11 +151,28 @@ export const makeCompletionRoute = Effect.gen(function*() {
       )
     })
 
-  const run = (res: ServerResponse, exchange: Exchange, request: ChatCompletionRequest, context: RequestContext) => {
+  const run = (
+    res: ServerResponse,
+    exchange: Exchange,
+    request: ChatCompletionRequest,
+    context: RequestContext,
+    recording: Recording
+  ) => {
+    // The outcome, once known; a call cut short (the client left, a defect) is recorded as such when it ends.
+    let outcome: RecordedOutcome | undefined
+    const ended = (known: RecordedOutcome) => {
+      outcome ??= known
+    }
+    const forwarded = forwardedRequest(request, forwards(request.model))
     const program = (request.stream === true
-      ? respondStream(res, exchange, request, context)
-      : respondCreate(res, exchange, request, context)).pipe(
-        Effect.catchAll((error) => Effect.sync(() => sendError(res, exchange, error))),
+      ? respondStream(res, exchange, forwarded, context, recording, ended)
+      : respondCreate(res, exchange, forwarded, context, recording, ended)).pipe(
+        Effect.catchAll((error) =>
+          Effect.sync(() => {
+            ended({ status: "failed", endedAt: Date.now() })
+            sendError(res, exchange, error)
+          })
+        ),
         Effect.catchAllDefect((defect) =>
           Effect.zipRight(
             Effect.logError("Unexpected failure", Cause.die(defect)).pipe(
@@ -131,7 +186,12 @@ export const makeCompletionRoute = Effect.gen(function*() {
               } else sendError(res, exchange, error)
             })
           )
-        )
+        ),
+        Effect.ensuring(Effect.suspend(() =>
+          recording.finish(
+            outcome ?? { status: recording.firstChunkMs === null ? "failed" : "incomplete", endedAt: Date.now() }
+          )
+        ))
       )
     const fiber = runFork(program)
     res.on("close", () => {
@@ -149,9 +209,8 @@ export const makeCompletionRoute = Effect.gen(function*() {
       return sendError(res, exchange, new RequestValidationError(jsonInvalid(error, text)))
     }
     const alias = typeof json === "object" && json !== null ? (json as { model?: unknown }).model : undefined
-    if (typeof alias === "string" && Object.hasOwn(completions.aliases, alias)) {
-      json = { ...(json as object), model: completions.aliases[alias] }
-    }
+    const aliased = typeof alias === "string" && Object.hasOwn(completions.aliases, alias)
+    if (aliased) json = { ...(json as object), model: completions.aliases[alias] }
     const decoded = decodeRequest(json)
     if (Either.isLeft(decoded)) {
       const model = (json as { model?: unknown } | null)?.model
@@ -168,7 +227,13 @@ export const makeCompletionRoute = Effect.gen(function*() {
       keyId: exchange.keyId,
       ...(typeof providerKey === "string" && providerKey.length > 0 ? { providerKey: Redacted.make(providerKey) } : {})
     }
-    run(res, exchange, request, context)
+    const recording = recorder.begin({
+      request,
+      requestedModel: aliased ? alias : request.model,
+      context,
+      startedAt: Date.now()
+    })
+    run(res, exchange, request, context, recording)
   }
 
   /** Handles one request. */

@@ -1,5 +1,14 @@
-import { InvalidRequest, RequestTooLarge, toErrorEnvelope } from "@switchyard/core"
-import { Authenticator, ChatCompletions, newRequestId } from "@switchyard/service"
+import { InvalidRequest, RequestTooLarge, RouteNotFound, toErrorEnvelope } from "@switchyard/core"
+import {
+  type ApiKeys,
+  Authenticator,
+  ChatCompletions,
+  type CompletionRecorder,
+  newRequestId,
+  type StoredCompletions,
+  type StoreHealth,
+  type UsageLedger
+} from "@switchyard/service"
 import { Context, Effect, Either, Layer } from "effect"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
@@ -130,6 +139,11 @@ export const make = Effect.gen(function*() {
       if (req.method === "POST" && COMPLETION_PATHS.has(path)) return completion(req, res, exchange)
     }
     res.setHeader("x-request-id", exchange.requestId)
+    // An empty path segment is never a route (the router would match it as an empty `:id`).
+    if (path.endsWith("/") && path.length > 1 || path.includes("//")) {
+      req.resume()
+      return sendError(res, exchange, new RouteNotFound({ method: req.method ?? "GET", path }))
+    }
     const hasBody = req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"]) > 0
     if (!hasBody) {
       exchanges.set(req, exchange)
@@ -224,8 +238,11 @@ export const make = Effect.gen(function*() {
   } satisfies RunningServer
 })
 
+/** What the HTTP side records and reads: stored completions, the usage ledger, keys and the store's health. */
+export type StoreServices = CompletionRecorder | StoredCompletions | UsageLedger | ApiKeys | StoreHealth
+
 /** The server as a layer: up while the layer is, drained when it is released. */
-export const layer: Layer.Layer<Server, StartupError, Gateway | ChatCompletions | RequestLog | Authenticator> = Layer.scoped(
+export const layer: Layer.Layer<Server, StartupError, Gateway | ChatCompletions | RequestLog | Authenticator | StoreServices> = Layer.scoped(
   Server,
   make
 )

@@ -1,5 +1,13 @@
 import type { ChatCompletion, ChatCompletionChunk } from "@switchyard/core"
-import { Authenticator, ChatCompletions, ServiceConfig } from "@switchyard/service"
+import {
+  Authenticator,
+  ChatCompletions,
+  CompletionRecorder,
+  layerMemoryStore,
+  PriceCatalogue,
+  ServiceConfig
+} from "@switchyard/service"
+import type { StoreOptions } from "@switchyard/store"
 import { FakeUpstream } from "@switchyard/service/testing"
 import { ConfigProvider, Context, Effect, ExecutionStrategy, Exit, Layer, Redacted, Scope } from "effect"
 import * as Http from "node:http"
@@ -15,6 +23,7 @@ export interface GatewayOverrides {
   readonly bodyLimitBytes?: number
   readonly shutdownGraceMs?: number
   readonly keepAliveMs?: number
+  readonly store?: StoreOptions
 }
 
 /** The configuration the tests run with, unless they say otherwise. */
@@ -27,8 +36,15 @@ export const gatewayConfig = (overrides: GatewayOverrides = {}): GatewayConfig =
   shutdownGraceMs: overrides.shutdownGraceMs ?? 2_000,
   keepAliveMs: overrides.keepAliveMs ?? 15_000,
   logFormat: "text",
+  store: overrides.store ?? { database: { _tag: "sqlite", filename: "/nonexistent/switchyard.db" } },
   service: {}
 })
+
+/** Stored completions, usage, keys and the recorder in memory: the store of tests that need no database. */
+export const memoryStore: Layer.Layer<Server.StoreServices> = CompletionRecorder.layer.pipe(
+  Layer.provideMerge(layerMemoryStore),
+  Layer.provide(PriceCatalogue.layerStatic({}))
+)
 
 /** The authenticator a configuration describes. */
 export const authenticatorLayer = (config: GatewayConfig) =>
@@ -95,6 +111,11 @@ export interface StartOptions {
   readonly upstream?: FakeUpstream.FakeHandler
   /** Replaces the service built from the configuration (e.g. a TestProvider). */
   readonly completions?: Layer.Layer<ChatCompletions>
+  /**
+   * Replaces the in-memory store and the authenticator of the configured keys
+   * (e.g. the gateway's SQL store with database keys).
+   */
+  readonly store?: Layer.Layer<Server.StoreServices | Authenticator, unknown>
 }
 
 /**
@@ -119,7 +140,7 @@ export const startGateway = (options: StartOptions = {}): Effect.Effect<TestGate
     const config = gatewayConfig(options.gateway)
     const layer = Server.layer.pipe(
       Layer.provide(completions),
-      Layer.provide(authenticatorLayer(config)),
+      Layer.provide(options.store ?? Layer.merge(memoryStore, authenticatorLayer(config))),
       Layer.provide(RequestLog.layer("text", log.sink)),
       Layer.provide(Layer.succeed(Gateway, config))
     )

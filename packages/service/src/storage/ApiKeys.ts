@@ -67,8 +67,11 @@ export class ApiKeys extends Context.Tag("@switchyard/service/ApiKeys")<ApiKeys,
   readonly revoke: (id: string) => Effect.Effect<boolean, StoreUnavailable>
   /** The active keys with their hashes, for the authenticator's cache. */
   readonly active: Effect.Effect<ReadonlyArray<ActiveKey>, StoreUnavailable>
-  /** Notes that a key was used now; cheap, written later in batches. */
-  readonly markUsed: (id: string) => Effect.Effect<void>
+  /**
+   * Notes that a key was used at a time (ms): synchronous and cheap, for the
+   * authentication path; implementations write it later, in batches.
+   */
+  readonly markUsed: (id: string, atMs: number) => void
 }>() {
   /** Keys in memory, for tests and library users without a database. */
   static readonly layerMemory: Layer.Layer<ApiKeys> = Layer.sync(ApiKeys, () => makeMemory())
@@ -135,11 +138,9 @@ const makeMemory = (): ApiKeys["Type"] => {
           return true
         })),
     active: Effect.sync(() => [...keys.values()].filter((k) => k.revokedAt === null).map(activeKey)),
-    markUsed: (id) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Effect.sync(() => {
-          const key = keys.get(id)
-          if (key !== undefined) keys.set(id, { ...key, lastUsedAt: now })
-        }))
+    markUsed: (id, atMs) => {
+      const key = keys.get(id)
+      if (key !== undefined && (key.lastUsedAt === null || key.lastUsedAt < atMs)) keys.set(id, { ...key, lastUsedAt: atMs })
+    }
   }
 }
