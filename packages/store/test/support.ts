@@ -1,5 +1,3 @@
-import { SqlClient } from "@effect/sql"
-import { PgClient } from "@effect/sql-pg"
 import { type ChatCompletion, ChatCompletionRequest, type StoreUnavailable } from "@switchyard/core"
 import {
   layerMemoryStore,
@@ -9,12 +7,8 @@ import {
   type StoredCompletionRecord,
   type UsageRecord
 } from "@switchyard/service"
-import * as fs from "node:fs"
-import * as net from "node:net"
-import * as os from "node:os"
-import * as path from "node:path"
 import { Effect, Layer, Redacted, Schema } from "effect"
-import { type DatabaseLocation, layer as storeLayer, Retention, type StoreOptions, type StoreServices } from "../src/index.js"
+import { layer as storeLayer, Retention, type StoreOptions, type StoreServices } from "../src/index.js"
 
 /** Prices for the tests: $2/$8 per million for openai/gpt-test, cached input at $1. */
 export const testPrices = PriceCatalogue.layerStatic({
@@ -22,49 +16,12 @@ export const testPrices = PriceCatalogue.layerStatic({
   "anthropic/claude-test": { input_per_mtok: 3, output_per_mtok: 15 }
 })
 
-/** The PostgreSQL server the tests may use, from `SWITCHYARD_TEST_DATABASE_URL`. */
-export const testDatabaseUrl = process.env.SWITCHYARD_TEST_DATABASE_URL?.trim() || undefined
+export { freshPostgres, freshSqlite, tcpProxy, testDatabaseUrl } from "../src/testing/index.js"
+import { freshPostgres, freshSqlite, testDatabaseUrl, warnIfNoPostgres } from "../src/testing/index.js"
 
-if (testDatabaseUrl === undefined) {
-  console.warn(
-    "SWITCHYARD_TEST_DATABASE_URL is not set: the PostgreSQL store tests are skipped " +
-      "(e.g. SWITCHYARD_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test)"
-  )
-}
+warnIfNoPostgres()
 
 const unique = () => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`
-
-/** A URL for another database on the same server. */
-export const withDatabase = (url: string, database: string): string => {
-  const parsed = new URL(url)
-  parsed.pathname = `/${database}`
-  return parsed.toString()
-}
-
-const adminSql = (url: string) => PgClient.layer({ url: Redacted.make(url) })
-
-/** A fresh PostgreSQL database for the scope, dropped afterwards. */
-export const freshPostgres = (baseUrl: string): Effect.Effect<string, never, import("effect").Scope.Scope> => {
-  const name = `sy_store_${unique()}`
-  return Effect.acquireRelease(
-    Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(`CREATE DATABASE ${name}`)).pipe(
-      Effect.provide(adminSql(baseUrl)),
-      Effect.orDie,
-      Effect.as(withDatabase(baseUrl, name))
-    ),
-    () =>
-      Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).pipe(
-        Effect.provide(adminSql(baseUrl)),
-        Effect.ignoreLogged
-      )
-  )
-}
-
-/** A fresh SQLite file in a temporary directory for the scope. */
-export const freshSqlite: Effect.Effect<string, never, import("effect").Scope.Scope> = Effect.acquireRelease(
-  Effect.sync(() => path.join(fs.mkdtempSync(path.join(os.tmpdir(), "sy-store-")), "switchyard.db")),
-  (file) => Effect.sync(() => fs.rmSync(path.dirname(file), { recursive: true, force: true }))
-)
 
 /** A backend the shared repository suite runs against. */
 export interface Backend {
@@ -91,30 +48,23 @@ export const sqlite: Backend = {
 }
 
 /** The SQL store on a fresh PostgreSQL database (when the server is configured). */
-export const postgres: Backend | undefined = testDatabaseUrl === undefined ? undefined : {
+const postgresBackend = (baseUrl: string): Backend => ({
   name: "postgres",
   layer: (options = {}) =>
-    Layer.unwrapScoped(Effect.map(freshPostgres(testDatabaseUrl), (url) =>
+    Layer.unwrapScoped(Effect.map(freshPostgres(baseUrl), (url) =>
       storeLayer({ database: { _tag: "postgres", url: Redacted.make(url) }, ...options }).pipe(
         Layer.provide(testPrices)
       )
     ))
-}
+})
+
+export const postgres: Backend | undefined = testDatabaseUrl === undefined ? undefined : postgresBackend(testDatabaseUrl)
 
 /** Every backend available here. */
 export const backends: ReadonlyArray<Backend> = [memory, sqlite, ...(postgres ? [postgres] : [])]
 
 /** SQL backends only, each with the location of a fresh database. */
-export const sqlLocations: ReadonlyArray<{
-  readonly name: string
-  readonly location: Effect.Effect<DatabaseLocation, never, import("effect").Scope.Scope>
-}> = [
-  { name: "sqlite", location: Effect.map(freshSqlite, (filename) => ({ _tag: "sqlite", filename }) as const) },
-  ...(testDatabaseUrl === undefined ? [] : [{
-    name: "postgres",
-    location: Effect.map(freshPostgres(testDatabaseUrl), (url) => ({ _tag: "postgres", url: Redacted.make(url) }) as const)
-  }])
-]
+export { freshLocations as sqlLocations } from "../src/testing/index.js"
 
 /** A fresh account id, so that tests sharing a store do not see each other's rows. */
 export const newAccount = (): string => `acct_${unique()}`
@@ -190,49 +140,3 @@ export const usage = (options: Partial<UsageRecord> & { readonly accountId: stri
   firstChunkMs: null,
   ...options
 })
-
-/**
- * A TCP proxy to a server that the test can stop (refusing and cutting
- * connections: the database "goes down") and start again on the same port.
- */
-export const tcpProxy = (target: { readonly host: string; readonly port: number }) =>
-  Effect.acquireRelease(
-    Effect.async<{
-      readonly port: number
-      readonly stop: () => Promise<void>
-      readonly start: () => Promise<void>
-    }>((resume) => {
-      const sockets = new Set<net.Socket>()
-      let server: net.Server
-      let port = 0
-      const listen = () =>
-        new Promise<void>((resolve) => {
-          server = net.createServer((client) => {
-            const upstream = net.connect(target.port, target.host)
-            sockets.add(client)
-            sockets.add(upstream)
-            client.pipe(upstream).pipe(client)
-            const close = () => {
-              client.destroy()
-              upstream.destroy()
-              sockets.delete(client)
-              sockets.delete(upstream)
-            }
-            client.on("error", close).on("close", close)
-            upstream.on("error", close).on("close", close)
-          })
-          server.listen(port, "127.0.0.1", () => {
-            port = (server.address() as net.AddressInfo).port
-            resolve()
-          })
-        })
-      const stop = () =>
-        new Promise<void>((resolve) => {
-          for (const socket of sockets) socket.destroy()
-          sockets.clear()
-          server.close(() => resolve())
-        })
-      void listen().then(() => resume(Effect.succeed({ port, stop, start: listen })))
-    }),
-    (proxy) => Effect.promise(() => proxy.stop())
-  )

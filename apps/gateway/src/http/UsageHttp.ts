@@ -36,7 +36,7 @@ export const UsageHttpLive = HttpApiBuilder.group(SwitchyardApi, "usage", (handl
             prompt_tokens: b.promptTokens,
             completion_tokens: b.completionTokens,
             total_tokens: b.promptTokens + b.completionTokens,
-            cost_usd: Math.round(b.costUsd * 1e6) / 1e6
+            cost_usd: Math.round(b.costUsd * 1e12) / 1e12
           }))
         }
       }))
