@@ -36,7 +36,7 @@ for (const backend of storeBackends) {
     it.scopedLive("an admin creates a key over HTTP (secret shown once); it works within 5 s; lists never show it; revoked, it is refused within 5 s", () =>
       Effect.gen(function*() {
         const store = yield* backend.make({ apiKeys: [MEMBER], adminKeys: [ADMIN] })
-        const gateway = yield* startGateway({ gateway: { apiKeys: [MEMBER], adminKeys: [ADMIN] }, store: store.layer })
+        const gateway = yield* startGateway({ gateway: { apiKeys: [MEMBER], adminKeys: [ADMIN] }, storage: store.layer })
         const admin = api(gateway, ADMIN)
         const created = yield* admin.post("/v5/admin/keys", { name: "ci-bot", account_ids: ["acct_ci", "acct_other"] })
         expect(created.status, created.text).toBe(200)
@@ -85,7 +85,7 @@ for (const backend of storeBackends) {
     it.scopedLive("member keys get 403 on the admin endpoints; bad bodies get 422", () =>
       Effect.gen(function*() {
         const store = yield* backend.make({ apiKeys: [MEMBER], adminKeys: [ADMIN] })
-        const gateway = yield* startGateway({ gateway: { apiKeys: [MEMBER], adminKeys: [ADMIN] }, store: store.layer })
+        const gateway = yield* startGateway({ gateway: { apiKeys: [MEMBER], adminKeys: [ADMIN] }, storage: store.layer })
         const member = api(gateway, "sy-member-key")
         for (const response of [
           yield* member.get("/v5/admin/keys"),
@@ -108,7 +108,7 @@ describe("database keys and open mode", () => {
   it.scopedLive("a gateway started without any key is open; once a key exists in the database, keys are required", () =>
     Effect.gen(function*() {
       const store = yield* buildStore("memory")
-      const gateway = yield* startGateway({ store: store.layer })
+      const gateway = yield* startGateway({ storage: store.layer })
       expect((yield* accepted(gateway, "", 200)).status).toBe(200)
       const created = yield* Context.get(store.context, ApiKeys).create({ accountIds: ["acct_a"] })
       const closed = yield* accepted(gateway, "", 401)
@@ -124,7 +124,7 @@ describe("database keys and open mode", () => {
       const keys = Context.get(base, ApiKeys)
       const created = yield* keys.create({ accountIds: ["acct_a"] })
       const store = yield* Layer.build(compose({ apiKeys: [], adminKeys: [] }, Layer.succeedContext(base)).pipe(Layer.provide(testPrices)))
-      const gateway = yield* startGateway({ store: Layer.succeedContext(store) })
+      const gateway = yield* startGateway({ storage: Layer.succeedContext(store) })
       expect((yield* accepted(gateway, Redacted.value(created.secret), 200)).status).toBe(200)
       yield* keys.revoke(created.key.id)
       expect((yield* accepted(gateway, Redacted.value(created.secret), 401)).status).toBe(401)

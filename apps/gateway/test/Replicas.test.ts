@@ -31,8 +31,8 @@ describe.skipIf(testDatabaseUrl === undefined)("two gateway replicas on one Post
       const keys = { apiKeys: [MEMBER], adminKeys: [ADMIN] }
       // Both start at once on a fresh database: their migrations must not race.
       const [storeA, storeB] = yield* Effect.all([buildStore(location, keys), buildStore(location, keys)], { concurrency: 2 })
-      const a = yield* startGateway({ gateway: keys, store: storeA.layer })
-      const b = yield* startGateway({ gateway: keys, store: storeB.layer })
+      const a = yield* startGateway({ gateway: keys, storage: storeA.layer })
+      const b = yield* startGateway({ gateway: keys, storage: storeB.layer })
 
       const created = yield* call(() =>
         postJson(`${a.url}/v5/admin/keys`, { name: "shared", account_ids: ["acct_team"] }, { "x-api-key": ADMIN })
@@ -67,7 +67,7 @@ describe.skipIf(testDatabaseUrl === undefined)("two gateway replicas on one Post
       const url = yield* freshPostgres(testDatabaseUrl!)
       const { location, proxy } = yield* throughProxy(url)
       const store = yield* buildStore(location, { apiKeys: [MEMBER] })
-      const gateway = yield* startGateway({ gateway: { apiKeys: [MEMBER] }, store: store.layer })
+      const gateway = yield* startGateway({ gateway: { apiKeys: [MEMBER] }, storage: store.layer })
       const client = new OpenAI({ baseURL: `${gateway.url}/v5`, apiKey: "sy-member", maxRetries: 0 })
       yield* call(() => proxy.stop())
       const ids: Array<string> = []

@@ -12,8 +12,9 @@ interface Document {
 }
 
 /**
- * Whether the gateway serves a method on a path: anything but a route's 404 and 405 (a 401 cannot happen: the
- * key is valid). A 404 for a missing object (`/v5/chat/completions/x`) comes from a route that is served.
+ * Whether the gateway serves a method on a path: anything but the router's 404 ("No route for …") and 405
+ * (a 401 cannot happen: the key is valid). A route about a stored object answers its own 404 for an unknown
+ * id (`/v5/chat/completions/x`, `/v1/responses/x`): such a route is served.
  */
 const served = (url: string, method: string, path: string) =>
   Effect.promise(async () => {
@@ -22,7 +23,8 @@ const served = (url: string, method: string, path: string) =>
       ? await postJson(`${url}${concrete}`, { model: "echo/echo", messages: [{ role: "user", content: "hi" }] }, auth)
       : await request(`${url}${concrete}`, { method, headers: auth })
     expect(response.status, `${method} ${path}`).not.toBe(401)
-    const noRoute = response.status === 404 && /^No route for /.test(JSON.parse(response.text).error?.message ?? "")
+    const noRoute = response.status === 404 &&
+      /^No route for /.test((JSON.parse(response.text) as { error?: { message?: string } }).error?.message ?? "")
     return !noRoute && response.status !== 405
   })
 
@@ -37,6 +39,10 @@ describe("/openapi.json equals the served routes", () => {
       expect(documented).toEqual(expect.arrayContaining([
         "POST /v5/chat/completions",
         "POST /v1/chat/completions",
+        "POST /v5/responses",
+        "GET /v1/responses/:response_id",
+        "DELETE /v5/responses/:response_id",
+        "GET /v1/responses/:response_id/input_items",
         "GET /v5/models",
         "GET /v1/models",
         "GET /health",
@@ -60,7 +66,8 @@ describe("/openapi.json equals the served routes", () => {
       const others = [
         "/v1/completions",
         "/v1/embeddings",
-        "/v1/responses",
+        "/v1/responses/x/y",
+        "/v1/response",
         "/v5/chat",
         "/v1/chat/completions/x/y",
         "/v1/models/x",

@@ -74,7 +74,7 @@ for (const backend of storeBackends) {
     it.scopedLive("store: true is kept under the id the client received; store and metadata never reach the vendor", () =>
       Effect.gen(function*() {
         const store = yield* backend.make(keys)
-        const gateway = yield* startGateway({ gateway: keys, store: store.layer })
+        const gateway = yield* startGateway({ gateway: keys, storage: store.layer })
         const alice = sdk(gateway, ALICE)
         const stored = yield* call(() =>
           alice.chat.completions.create({ model: "openai/gpt-4o", messages, store: true, metadata: { topic: "memory" } })
@@ -109,7 +109,7 @@ for (const backend of storeBackends) {
         const store = yield* backend.make(keys)
         const gateway = yield* startGateway({
           gateway: keys,
-          store: store.layer,
+          storage: store.layer,
           upstream: (_request, response) => FakeUpstream.sendSse(response, toolChunks)
         })
         const stream = yield* call(() =>
@@ -146,7 +146,7 @@ for (const backend of storeBackends) {
         const store = yield* backend.make(keys)
         const gateway = yield* startGateway({
           gateway: keys,
-          store: store.layer,
+          storage: store.layer,
           upstream: (_request, response) =>
             FakeUpstream.sendSse(response, [chunk({ role: "assistant", content: "" }), chunk({ content: "Half an" }), chunk({ content: " answer" })], {
               stallAfter: 2
@@ -169,7 +169,7 @@ for (const backend of storeBackends) {
     it.scopedLive("lists page with the SDK's auto-pagination; metadata pairs combine with AND; model and order filter", () =>
       Effect.gen(function*() {
         const store = yield* backend.make(keys)
-        const gateway = yield* startGateway({ gateway: keys, store: store.layer })
+        const gateway = yield* startGateway({ gateway: keys, storage: store.layer })
         const alice = sdk(gateway, ALICE)
         const created: Array<{ id: string; team: string; env: string; model: string }> = []
         for (let i = 0; i < 7; i++) {
@@ -207,7 +207,7 @@ for (const backend of storeBackends) {
     it.scopedLive("update changes only the metadata (anything else is a 400 naming it); delete removes; both under /v1 too", () =>
       Effect.gen(function*() {
         const store = yield* backend.make(keys)
-        const gateway = yield* startGateway({ gateway: keys, store: store.layer })
+        const gateway = yield* startGateway({ gateway: keys, storage: store.layer })
         const alice = sdk(gateway, ALICE)
         const c = yield* call(() => alice.chat.completions.create({ model: "openai/gpt-4o", messages, store: true, metadata: { stage: "draft" } }))
         const updated = yield* call(() => alice.chat.completions.update(c.id, { metadata: { stage: "final", reviewer: "ada" } }))
@@ -231,7 +231,7 @@ for (const backend of storeBackends) {
     it.scopedLive("accounts are isolated: 403 for a foreign account before anything is forwarded, 404 for another's id, lists never mix", () =>
       Effect.gen(function*() {
         const store = yield* backend.make(keys)
-        const gateway = yield* startGateway({ gateway: keys, store: store.layer })
+        const gateway = yield* startGateway({ gateway: keys, storage: store.layer })
         const mine = yield* call(() => sdk(gateway, ALICE).chat.completions.create({ model: "openai/gpt-4o", messages, store: true }))
         const shared = yield* call(() =>
           sdk(gateway, BOB, { "x-selected-account-id": "acct_shared" }).chat.completions.create({ model: "openai/gpt-4o", messages, store: true })
@@ -266,7 +266,7 @@ for (const backend of storeBackends) {
     it.scopedLive("usage counts every completion, stored or not, for the caller's accounts (all for an admin)", () =>
       Effect.gen(function*() {
         const store = yield* backend.make(keys)
-        const gateway = yield* startGateway({ gateway: keys, store: store.layer })
+        const gateway = yield* startGateway({ gateway: keys, storage: store.layer })
         yield* call(() => sdk(gateway, ALICE).chat.completions.create({ model: "openai/gpt-4o", messages, store: true }))
         yield* call(() => sdk(gateway, ALICE).chat.completions.create({ model: "openai/gpt-4o", messages }))
         yield* call(() => sdk(gateway, BOB).chat.completions.create({ model: "echo/echo", messages }))
@@ -309,7 +309,7 @@ describe("stored completions: answers that are not stored", () => {
       const store = yield* storeBackends[0]!.make(keys)
       const gateway = yield* startGateway({
         gateway: keys,
-        store: store.layer,
+        storage: store.layer,
         upstream: (_request, response) => FakeUpstream.sendJson(response, 400, { error: { message: "bad", type: "invalid_request_error" } })
       })
       const failed = yield* rejection(() => sdk(gateway, ALICE).chat.completions.create({ model: "openai/gpt-4o", messages, store: true }))

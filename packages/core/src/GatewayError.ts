@@ -52,6 +52,13 @@ export class ModelNotFound extends Schema.TaggedError<ModelNotFound>()("ModelNot
   }
 }
 
+/** A stored resource (a response, an item, a stored completion, a key) does not exist, or belongs to another account (404). */
+export class ResourceNotFound extends Schema.TaggedError<ResourceNotFound>()("ResourceNotFound", {
+  message: Schema.String,
+  param: optional(Schema.String),
+  code: optional(Schema.String)
+}) {}
+
 /** The vendor cannot honour a request parameter (400, naming the parameter). */
 export class UnsupportedParameter extends Schema.TaggedError<UnsupportedParameter>()("UnsupportedParameter", {
   vendor: Schema.String,
@@ -176,16 +183,6 @@ export class InternalError extends Schema.TaggedError<InternalError>()("Internal
   message: Schema.String
 }) {}
 
-/** A stored object (a completion, a key, …) does not exist, or belongs to another account (404). */
-export class ResourceNotFound extends Schema.TaggedError<ResourceNotFound>()("ResourceNotFound", {
-  resource: Schema.String,
-  id: Schema.String
-}) {
-  override get message(): string {
-    return `No ${this.resource} found with id \`${this.id}\`.`
-  }
-}
-
 /** The database behind stored completions, keys and usage cannot be reached (503; retryable). */
 export class StoreUnavailable extends Schema.TaggedError<StoreUnavailable>()("StoreUnavailable", {
   message: Schema.String
@@ -199,6 +196,7 @@ export const GatewayError = Schema.Union(
   Forbidden,
   AccountForbidden,
   ModelNotFound,
+  ResourceNotFound,
   UnsupportedParameter,
   UpstreamRateLimited,
   UpstreamOverloaded,
@@ -212,7 +210,6 @@ export const GatewayError = Schema.Union(
   RouteNotFound,
   MethodNotAllowed,
   InternalError,
-  ResourceNotFound,
   StoreUnavailable
 )
 export type GatewayError = typeof GatewayError.Type
@@ -279,6 +276,8 @@ export const describeError = (error: GatewayError): ErrorDescription => {
       return describeStatus(403, "permission_error", "account_forbidden")
     case "ModelNotFound":
       return describeStatus(404, "invalid_request_error", "model_not_found", "model")
+    case "ResourceNotFound":
+      return describeStatus(404, "invalid_request_error", error.code ?? "not_found", error.param ?? null)
     case "UnsupportedParameter":
       return describeStatus(400, "invalid_request_error", "unsupported_parameter", error.param)
     case "UpstreamRateLimited":
@@ -311,8 +310,6 @@ export const describeError = (error: GatewayError): ErrorDescription => {
       return describeStatus(405, "invalid_request_error", "method_not_allowed")
     case "InternalError":
       return describeStatus(500, "server_error", "internal_error")
-    case "ResourceNotFound":
-      return describeStatus(404, "invalid_request_error", "not_found")
     case "StoreUnavailable":
       return { ...describeStatus(503, "server_error", "store_unavailable"), retryable: true }
   }

@@ -110,6 +110,19 @@ const expectations: { readonly [Tag in GatewayError["_tag"]]: Expected } = {
     param: "model",
     headers: {}
   },
+  ResourceNotFound: {
+    error: new ResourceNotFound({
+      message: "Response with id 'resp_1' not found.",
+      param: "response_id",
+      code: "response_not_found"
+    }),
+    status: 404,
+    retryable: false,
+    type: "invalid_request_error",
+    code: "response_not_found",
+    param: "response_id",
+    headers: {}
+  },
   UnsupportedParameter: {
     error: new UnsupportedParameter({ vendor: "anthropic", param: "logit_bias" }),
     status: 400,
@@ -236,15 +249,6 @@ const expectations: { readonly [Tag in GatewayError["_tag"]]: Expected } = {
     retryable: false,
     type: "server_error",
     code: "internal_error",
-    param: null,
-    headers: {}
-  },
-  ResourceNotFound: {
-    error: new ResourceNotFound({ resource: "chat completion", id: "chatcmpl-123" }),
-    status: 404,
-    retryable: false,
-    type: "invalid_request_error",
-    code: "not_found",
     param: null,
     headers: {}
   },

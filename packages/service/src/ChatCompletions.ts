@@ -5,14 +5,17 @@ import {
   type ChatCompletionRequest,
   type CompletionUsage,
   type GatewayError,
-  UpstreamBadResponse,
-  UpstreamTimeout
+  UpstreamBadResponse
 } from "@switchyard/core"
-import { Chunk, type Clock, Context, Effect, Exit, Layer, Option, Scope, Stream } from "effect"
-import type { CallTimeouts, ChunkPull, ModelInfo, ProviderCall } from "./Provider.js"
+import { Cause, Context, Effect, Exit, Layer, Option, Scope, Stream } from "effect"
+import { type AttemptKind, finishAttempt, outcomeOf, startAttempt } from "./CallRecord.js"
+import * as Deadlines from "./Deadlines.js"
+import type { ChunkPull, ModelInfo, ProviderCall } from "./Provider.js"
 import { ProviderRegistry, type Route } from "./ProviderRegistry.js"
 import type { RequestContext } from "./RequestContext.js"
 import { makePolicy, type ResiliencePolicy, retrySchedule, shouldRetry } from "./ResiliencePolicy.js"
+import { traced, tracingEnabled } from "./Tracing.js"
+import { fromStream, pullAfter, toStream } from "./transport/ChunkStream.js"
 
 /** Options of the service. */
 export interface ChatCompletionsOptions {
@@ -79,25 +82,7 @@ export interface OpenedCompletion {
 
 interface Opened extends OpenedCompletion {
   readonly scope: Scope.CloseableScope
-  /** When the attempt's total time is up (clock milliseconds). */
-  readonly deadline: number
 }
-
-/** A pull over an Effect stream's pull, for providers that only offer `stream`. */
-const fromStreamPull = (pull: Effect.Effect<Chunk.Chunk<ChatCompletionChunk>, Option.Option<GatewayError>>): ChunkPull => {
-  const next: ChunkPull = Effect.matchEffect(pull, {
-    onFailure: (error) => Option.isSome(error) ? Effect.fail(error.value) : Effect.succeed(null),
-    onSuccess: (batch) => Chunk.isEmpty(batch) ? next : Effect.succeed(Chunk.toReadonlyArray(batch))
-  })
-  return next
-}
-
-/** Opens an Effect stream up to its first chunks. */
-const openStream = (
-  stream: Stream.Stream<ChatCompletionChunk, GatewayError>,
-  vendor: string
-): Effect.Effect<OpenedCompletion, GatewayError, Scope.Scope> =>
-  Effect.flatMap(Stream.toPull(stream), (pull) => firstBatch(fromStreamPull(pull), vendor))
 
 const firstBatch = (pull: ChunkPull, vendor: string): Effect.Effect<OpenedCompletion, GatewayError> =>
   Effect.flatMap(pull, (first) =>
@@ -107,33 +92,22 @@ const firstBatch = (pull: ChunkPull, vendor: string): Effect.Effect<OpenedComple
       )
       : Effect.succeed({ first, pull }))
 
-/** The stream of an opened completion. */
+/** The stream of an opened completion (for library users; the gateway relays the pull). */
 const streamOf = (
   opened: Effect.Effect<OpenedCompletion, GatewayError, Scope.Scope>
 ): Stream.Stream<ChatCompletionChunk, GatewayError> =>
-  Stream.unwrapScoped(Effect.map(opened, ({ first, pull }) =>
-    Stream.concat(
-      Stream.fromIterable(first),
-      Stream.repeatEffectChunkOption(
-        Effect.matchEffect(pull, {
-          onFailure: (error) => Effect.fail(Option.some(error)),
-          onSuccess: (batch) => batch === null ? Effect.fail(Option.none()) : Effect.succeed(Chunk.unsafeFromArray(batch))
-        })
-      )
-    )))
+  toStream(Effect.map(opened, ({ first, pull }) => pullAfter(first, pull)))
 
 const makeChatCompletions = (options: ChatCompletionsOptions = {}) =>
   Effect.gen(function*() {
     const registry = yield* ProviderRegistry
     const policy = makePolicy(options.policy)
     const schedule = retrySchedule(policy)
-
-    const timeouts: CallTimeouts = {
-      firstByteMs: policy.firstChunkTimeoutMs,
-      idleMs: policy.idleTimeoutMs,
-      totalMs: policy.totalTimeoutMs
-    }
-    const totalTimeout = (vendor: string) => () => new UpstreamTimeout({ vendor, phase: "total", timeoutMs: policy.totalTimeoutMs })
+    const tracing = yield* tracingEnabled
+    const nativeDeadlines = Deadlines.native(policy)
+    const timerDeadlines = Deadlines.timers(policy)
+    const deadlinesOf = (route: Route): Deadlines.Deadlines =>
+      route.provider.nativeTimeouts === true ? nativeDeadlines : timerDeadlines
 
     /**
      * Retries by the policy, paying for it only once an attempt has failed:
@@ -154,79 +128,85 @@ const makeChatCompletions = (options: ChatCompletionsOptions = {}) =>
         )
       })
 
-    const createOnce = (route: Route, call: ProviderCall): Effect.Effect<ChatCompletion, GatewayError> =>
-      withRetry(
-        route.provider.nativeTimeouts === true
-          ? route.provider.create(call)
-          : Effect.timeoutFail(route.provider.create(call), {
-            duration: policy.totalTimeoutMs,
-            onTimeout: totalTimeout(call.vendor)
-          })
-      )
+    /** A span per attempt (`Provider.create`, `Provider.open`), when tracing. */
+    const attemptSpan = <A, E>(name: string, route: Route, call: ProviderCall, attempt: Effect.Effect<A, E>) =>
+      tracing
+        ? traced(name, {
+          "switchyard.vendor": call.vendor,
+          "switchyard.provider": route.provider.family,
+          "gen_ai.request.model": call.model,
+          "switchyard.request_id": call.context.requestId
+        }, attempt)
+        : attempt
 
-    const firstChunk = (route: Route, call: ProviderCall, scope: Scope.Scope): Effect.Effect<OpenedCompletion, GatewayError> =>
-      route.provider.open !== undefined
-        ? Effect.flatMap(Scope.extend(route.provider.open(call), scope), (pull) => firstBatch(pull, call.vendor))
-        : Scope.extend(openStream(route.provider.stream(call), call.vendor), scope)
-
-    /** Opens one attempt: the upstream stream up to its first non-empty batch of chunks. */
-    const openAttempt = (route: Route, call: ProviderCall): Effect.Effect<Opened, GatewayError> =>
-      Effect.uninterruptibleMask((restore) =>
-        Effect.gen(function*() {
-          const scope = yield* Scope.make()
-          const deadline = (yield* Effect.clock).unsafeCurrentTimeMillis() + policy.totalTimeoutMs
-          const opening = route.provider.nativeTimeouts === true
-            ? firstChunk(route, call, scope)
-            : Effect.timeoutFail(firstChunk(route, call, scope), {
-              duration: Math.min(policy.firstChunkTimeoutMs, policy.totalTimeoutMs),
-              onTimeout: () =>
-                new UpstreamTimeout({
-                  vendor: call.vendor,
-                  phase: policy.firstChunkTimeoutMs <= policy.totalTimeoutMs ? "first_byte" : "total",
-                  timeoutMs: Math.min(policy.firstChunkTimeoutMs, policy.totalTimeoutMs)
-                })
-            })
-          const exit = yield* Effect.exit(restore(opening))
-          if (Exit.isFailure(exit)) {
-            yield* Scope.close(scope, exit)
-            return yield* Effect.failCause(exit.cause)
+    /**
+     * Records one attempt on the call's record, when the caller asked for one
+     * (one match step; nothing at all otherwise). An interrupted attempt is left
+     * open: `settleAttempts` marks it cancelled when the call is over.
+     */
+    const recorded = <A>(call: ProviderCall, attempt: Effect.Effect<A, GatewayError>): Effect.Effect<A, GatewayError> => {
+      const record = call.context.record
+      if (record === undefined) return attempt
+      return Effect.suspend(() => {
+        const target = `${call.vendor}/${call.model}`
+        let kind: AttemptKind = call.attemptKind ?? "first"
+        if (call.attemptKind === undefined) {
+          for (const previous of record.attempts) {
+            kind = previous.target === target ? "retry" : "fallback"
+            if (kind === "retry") break
           }
-          return { ...exit.value, scope, deadline }
-        })
-      )
-
-    /** For providers without native timeouts: one timer per pull covers both the idle and the total deadline. */
-    const timedPull = (opened: Opened, vendor: string, clock: Clock.Clock): ChunkPull =>
-      Effect.suspend(() => {
-        const remaining = opened.deadline - clock.unsafeCurrentTimeMillis()
-        const idle = policy.idleTimeoutMs <= remaining
-        return Effect.timeoutFail(opened.pull, {
-          duration: Math.max(0, idle ? policy.idleTimeoutMs : remaining),
-          onTimeout: () =>
-            new UpstreamTimeout({
-              vendor,
-              phase: idle ? "idle" : "total",
-              timeoutMs: idle ? policy.idleTimeoutMs : policy.totalTimeoutMs
-            })
+        }
+        const entry = startAttempt(record, target, call.vendor, kind)
+        return Effect.matchCauseEffect(attempt, {
+          onFailure: (cause) => {
+            const failure = Cause.failureOption(cause)
+            if (Option.isSome(failure)) finishAttempt(record, entry, outcomeOf(failure.value), failure.value.message)
+            return Effect.failCause(cause)
+          },
+          onSuccess: (value) => {
+            finishAttempt(record, entry, "ok")
+            return Effect.succeed(value)
+          }
         })
       })
+    }
+
+    const createOnce = (route: Route, call: ProviderCall): Effect.Effect<ChatCompletion, GatewayError> =>
+      withRetry(
+        recorded(call, attemptSpan("Provider.create", route, call, deadlinesOf(route).create(route.provider.create(call), call.vendor)))
+      )
+
+    /** Opens one attempt: the upstream stream up to its first non-empty batch of chunks, in a scope of its own. */
+    const openAttempt = (route: Route, call: ProviderCall): Effect.Effect<Opened, GatewayError> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(Scope.make(), (scope) => {
+          const opening = Effect.flatMap(
+            Scope.extend(route.provider.open(call), scope),
+            (pull) => firstBatch(pull, call.vendor)
+          )
+          const attempt = recorded(call, attemptSpan("Provider.open", route, call, deadlinesOf(route).open(opening, call.vendor)))
+          return Effect.flatMap(Effect.exit(restore(attempt)), (exit) =>
+            Exit.isSuccess(exit)
+              ? Effect.succeed({ ...exit.value, scope })
+              : Effect.zipRight(Scope.close(scope, exit), Effect.failCause(exit.cause)))
+        })
+      )
 
     /** One call, retried until its first chunks; the attempt's resources live in the caller's scope. */
     const openOnce = (route: Route, call: ProviderCall): Effect.Effect<OpenedCompletion, GatewayError, Scope.Scope> =>
-      Effect.gen(function*() {
-        const opened = yield* withRetry(openAttempt(route, call))
-        yield* Effect.addFinalizer((exit) => Scope.close(opened.scope, exit))
-        if (route.provider.nativeTimeouts === true) return opened
-        return { first: opened.first, pull: timedPull(opened, call.vendor, yield* Effect.clock) }
-      })
+      Effect.flatMap(withRetry(openAttempt(route, call)), (opened) =>
+        Effect.as(Effect.addFinalizer((exit) => Scope.close(opened.scope, exit)), opened))
 
-    const callFor = (route: Route, request: ChatCompletionRequest, context: RequestContext): ProviderCall => ({
-      request,
-      vendor: route.vendor,
-      model: route.model,
-      context,
-      ...(route.provider.nativeTimeouts === true ? { timeouts } : {})
-    })
+    const callFor = (route: Route, request: ChatCompletionRequest, context: RequestContext): ProviderCall => {
+      const timeouts = deadlinesOf(route).call
+      return {
+        request,
+        vendor: route.vendor,
+        model: route.model,
+        context,
+        ...(timeouts !== undefined ? { timeouts } : {})
+      }
+    }
 
     const create = (request: ChatCompletionRequest, context: RequestContext) =>
       Effect.flatMap(registry.resolve(request.model), (route) => {
@@ -241,12 +221,34 @@ const makeChatCompletions = (options: ChatCompletionsOptions = {}) =>
         if (n <= 1 || route.provider.supportsN) return openOnce(route, callFor(route, request, context))
         const streams = (index: number) =>
           streamOf(openOnce(route, callFor(route, { ...request, n: 1 }, withIndex(context, index))))
-        return openStream(fanOutStream(n, streams), route.vendor)
+        return Effect.flatMap(fromStream(fanOutStream(n, streams)), (pull) => firstBatch(pull, route.vendor))
       })
 
-    const stream = (request: ChatCompletionRequest, context: RequestContext) => streamOf(open(request, context))
+    /** The public methods, in spans (`ChatCompletions.create`, …) when tracing; never a span per chunk. */
+    const methodSpan = <A, E, R>(name: string, request: ChatCompletionRequest, context: RequestContext, effect: Effect.Effect<A, E, R>) =>
+      tracing ? traced(name, { "gen_ai.request.model": request.model, "switchyard.request_id": context.requestId }, effect) : effect
 
-    return { create, stream, open, models: registry.models, vendors: registry.vendors, aliases: registry.aliases, policy }
+    return {
+      create: (request: ChatCompletionRequest, context: RequestContext) =>
+        methodSpan("ChatCompletions.create", request, context, create(request, context)),
+      open: (request: ChatCompletionRequest, context: RequestContext) =>
+        methodSpan("ChatCompletions.open", request, context, open(request, context)),
+      stream: (request: ChatCompletionRequest, context: RequestContext) => {
+        const stream = streamOf(open(request, context))
+        return tracing
+          ? Stream.withSpan(stream, "ChatCompletions.stream", {
+            attributes: { "gen_ai.request.model": request.model, "switchyard.request_id": context.requestId },
+            captureStackTrace: false
+          })
+          : stream
+      },
+      models: registry.models,
+      get vendors() {
+        return registry.vendors
+      },
+      aliases: registry.aliases,
+      policy
+    }
   })
 
 const withIndex = (context: RequestContext, index: number): RequestContext =>

@@ -1,6 +1,13 @@
+/**
+ * The `Provider` port: what every vendor family implements (one attempt of a
+ * call, as a whole completion or as a pull of chunks), and `makeProvider`,
+ * which derives the rest.
+ */
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, GatewayError } from "@switchyard/core"
 import type { Effect, Scope, Stream } from "effect"
+import type { AttemptKind } from "./CallRecord.js"
 import type { RequestContext } from "./RequestContext.js"
+import { toStream } from "./transport/ChunkStream.js"
 
 /** The deadlines of one attempt, from the resilience policy. */
 export interface CallTimeouts {
@@ -20,6 +27,8 @@ export interface ProviderCall {
   readonly context: RequestContext
   /** Set by `ChatCompletions` for providers that enforce timeouts themselves (`nativeTimeouts`). */
   readonly timeouts?: CallTimeouts | undefined
+  /** Why this attempt is made, for the call's record (a router sets `fallback`/`hedge`; inferred otherwise). */
+  readonly attemptKind?: AttemptKind | undefined
 }
 
 /**
@@ -37,13 +46,13 @@ export interface ModelInfo {
 }
 
 /**
- * The port every vendor family implements. Each method is one attempt:
- * retries and the stream's commit point are the `ChatCompletions` service's
- * job, so they behave the same for every vendor; so are timeouts, unless the
- * provider's transport enforces them (`nativeTimeouts`).
+ * What a vendor family implements. Each method is one attempt: retries and
+ * the stream's commit point are the `ChatCompletions` service's job, so they
+ * behave the same for every vendor; so are timeouts, unless the provider's
+ * transport enforces them (`nativeTimeouts`).
  */
-export interface Provider {
-  /** The vendor family, for logs (`openai-compatible`, `anthropic`, `gemini`, `echo`, `test`). */
+export interface ProviderImplementation {
+  /** The vendor family, for logs and spans (`openai-compatible`, `anthropic`, `gemini`, `echo`, `test`). */
   readonly family: string
   /** Whether the vendor produces `n > 1` choices itself; if not, the service fans out `n` calls. */
   readonly supportsN: boolean
@@ -55,14 +64,26 @@ export interface Provider {
   readonly nativeTimeouts?: boolean | undefined
   /** A non-streaming completion. */
   readonly create: (call: ProviderCall) => Effect.Effect<ChatCompletion, GatewayError>
-  /** A streamed completion; a failure may come before or after chunks. */
-  readonly stream: (call: ProviderCall) => Stream.Stream<ChatCompletionChunk, GatewayError>
   /**
-   * The same streamed completion as a pull living in the scope (optional:
-   * the service derives it from `stream` otherwise). HTTP providers offer it,
-   * so the gateway relays without running an Effect stream per request.
+   * A streamed completion, opened in the scope (which owns the connection)
+   * and read batch by batch; a failure may come before or after chunks.
    */
-  readonly open?: ((call: ProviderCall) => Effect.Effect<ChunkPull, GatewayError, Scope.Scope>) | undefined
+  readonly open: (call: ProviderCall) => Effect.Effect<ChunkPull, GatewayError, Scope.Scope>
   /** The models this vendor is known to serve (may be empty when unknown). */
   readonly models: Effect.Effect<ReadonlyArray<ModelInfo>, GatewayError>
 }
+
+/** The port every vendor family offers: its implementation, and the same stream as an Effect `Stream`. */
+export interface Provider extends ProviderImplementation {
+  /**
+   * `open` as an Effect `Stream`, for library users; derived by
+   * `makeProvider`, never written by a provider (the service relays `open`).
+   */
+  readonly stream: (call: ProviderCall) => Stream.Stream<ChatCompletionChunk, GatewayError>
+}
+
+/** A provider from its implementation: `stream` is derived from `open`. */
+export const makeProvider = (implementation: ProviderImplementation): Provider => ({
+  ...implementation,
+  stream: (call) => toStream(implementation.open(call))
+})

@@ -1,4 +1,5 @@
 import type { Redacted } from "effect"
+import type { CallRecord } from "./CallRecord.js"
 
 /** What a call carries besides its body: who asks, for whom, and with which key. */
 export interface RequestContext {
@@ -10,6 +11,8 @@ export interface RequestContext {
   readonly keyId?: string | undefined
   /** A provider key supplied by the caller (`x-openai-api-key`), used instead of the configured one. */
   readonly providerKey?: Redacted.Redacted<string> | undefined
+  /** Filled in as the call goes (target, attempts) when the caller provides one: see `CallRecord`. */
+  readonly record?: CallRecord | undefined
 }
 
 let counter = 0
@@ -25,5 +28,6 @@ export const makeContext = (options: Partial<RequestContext> = {}): RequestConte
   requestId: options.requestId ?? newRequestId(),
   ...(options.accountId !== undefined ? { accountId: options.accountId } : {}),
   ...(options.keyId !== undefined ? { keyId: options.keyId } : {}),
-  ...(options.providerKey !== undefined ? { providerKey: options.providerKey } : {})
+  ...(options.providerKey !== undefined ? { providerKey: options.providerKey } : {}),
+  ...(options.record !== undefined ? { record: options.record } : {})
 })

@@ -1,34 +1,25 @@
-import { Config, type ConfigError, Effect, Layer, Option, Schema } from "effect"
-import * as AnthropicProvider from "./AnthropicProvider.js"
+/**
+ * The one-call way to the ready service: a configuration object (the
+ * service part of `switchyard.yaml`) and the environment → every provider,
+ * the registry, the policy, `ChatCompletions`.
+ */
+import { type ConfigError, Effect, Layer, Option, Schema } from "effect"
 import { ChatCompletions } from "./ChatCompletions.js"
-import * as EchoProvider from "./EchoProvider.js"
-import * as GeminiProvider from "./GeminiProvider.js"
-import * as OpenAiCompatibleProvider from "./OpenAiCompatibleProvider.js"
 import type { Provider } from "./Provider.js"
 import { ProviderRegistry } from "./ProviderRegistry.js"
+import * as AnthropicProvider from "./providers/anthropic/AnthropicProvider.js"
+import * as EchoProvider from "./providers/echo/EchoProvider.js"
+import * as GeminiProvider from "./providers/gemini/GeminiProvider.js"
+import * as OpenAiCompatibleProvider from "./providers/openai/OpenAiCompatibleProvider.js"
 import type { ResiliencePolicy } from "./ResiliencePolicy.js"
-import { UpstreamHttp } from "./UpstreamHttp.js"
 import { PriceOverrides } from "./pricing/PriceCatalogue.js"
-import { envPrefix, vendorPresets } from "./VendorPresets.js"
+import { UpstreamHttp } from "./transport/UpstreamHttp.js"
 
 const Millis = Schema.Number.pipe(Schema.nonNegative())
 
 /** A vendor in the configuration: a custom OpenAI-compatible service, or overrides of a preset. */
-export const VendorConfig = Schema.Struct({
-  base_url: Schema.optional(Schema.String),
-  /** The environment variable holding the key (default `<VENDOR>_API_KEY`). */
-  api_key_env: Schema.optional(Schema.String),
-  headers: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String })),
-  models: Schema.optional(Schema.Array(Schema.String)),
-  /** Set `false` to disable a preset. */
-  enabled: Schema.optional(Schema.Boolean),
-  /**
-   * Forward `store` and `metadata` to the vendor (for OpenAI's own storage too).
-   * By default they are the gateway's and the vendor never sees them.
-   */
-  forward_store: Schema.optional(Schema.Boolean)
-}).annotations({ identifier: "VendorConfig" })
-export interface VendorConfig extends Schema.Schema.Type<typeof VendorConfig> {}
+export const VendorConfig = OpenAiCompatibleProvider.VendorConfig
+export type VendorConfig = OpenAiCompatibleProvider.VendorConfig
 
 /** The service part of a configuration file (`switchyard.json` / `.yaml`). */
 export const ServiceConfig = Schema.Struct({
@@ -48,11 +39,7 @@ export const ServiceConfig = Schema.Struct({
     idle_ms: Schema.optional(Millis.pipe(Schema.positive())),
     total_ms: Schema.optional(Millis.pipe(Schema.positive()))
   })),
-  echo: Schema.optional(Schema.Struct({
-    enabled: Schema.optional(Schema.Boolean),
-    chunk_delay_ms: Schema.optional(Millis),
-    tokens_per_chunk: Schema.optional(Schema.Int.pipe(Schema.positive()))
-  })),
+  echo: Schema.optional(EchoProvider.EchoSection),
   drop_unsupported_params: Schema.optional(Schema.Union(Schema.Boolean, Schema.Array(Schema.String))),
   anthropic: Schema.optional(AnthropicProvider.AnthropicSection),
   gemini: Schema.optional(GeminiProvider.GeminiSection),
@@ -60,10 +47,11 @@ export const ServiceConfig = Schema.Struct({
   prices: Schema.optional(PriceOverrides)
 }).annotations({ identifier: "ServiceConfig" })
 
+export interface ServiceConfig extends Schema.Schema.Type<typeof ServiceConfig> {}
+
 /** Whether a vendor is configured to receive `store` and `metadata` (`forward_store: true`). */
 export const forwardsStore = (config: ServiceConfig, vendor: string): boolean =>
   config.vendors?.[vendor]?.forward_store === true
-export interface ServiceConfig extends Schema.Schema.Type<typeof ServiceConfig> {}
 
 /** The resilience policy overrides a configuration asks for. */
 export const policyOf = (config: ServiceConfig): Partial<ResiliencePolicy> => {
@@ -78,86 +66,36 @@ export const policyOf = (config: ServiceConfig): Partial<ResiliencePolicy> => {
   return policy
 }
 
-const optionalString = (name: string) => Config.option(Config.nonEmptyString(name))
-const optionalSecret = (name: string) => Config.option(Config.redacted(Config.nonEmptyString(name)))
-
 /**
  * The OpenAI-compatible vendors a configuration and the environment define:
  * `openai` always (callers may bring their own key), local servers always,
  * other presets when their `<VENDOR>_API_KEY` or `<VENDOR>_BASE_URL` is set,
  * and every custom vendor of the file.
  */
-export const openAiCompatibleVendors = (config: ServiceConfig) =>
-  Effect.gen(function*() {
-    const vendors: Array<OpenAiCompatibleProvider.OpenAiCompatibleVendor> = []
-    const custom = config.vendors ?? {}
-    const names = new Set([...vendorPresets.map((preset) => preset.name), ...Object.keys(custom)])
-    for (const name of names) {
-      const preset = vendorPresets.find((p) => p.name === name)
-      const options = custom[name]
-      if (options?.enabled === false) continue
-      const prefix = envPrefix(name)
-      const apiKey = yield* optionalSecret(options?.api_key_env ?? `${prefix}_API_KEY`)
-      const envBaseUrl = yield* optionalString(`${prefix}_BASE_URL`)
-      const baseUrl = Option.getOrUndefined(envBaseUrl) ?? options?.base_url ?? preset?.baseUrl
-      if (baseUrl === undefined) {
-        return yield* Effect.fail(`vendors.${name}.base_url is required for a custom vendor`)
-      }
-      const configured = options !== undefined || Option.isSome(apiKey) || Option.isSome(envBaseUrl)
-      if (preset !== undefined && !preset.local && name !== "openai" && !configured) continue
-      vendors.push({
-        name,
-        baseUrl,
-        apiKey: Option.getOrUndefined(apiKey),
-        headers: options?.headers,
-        acceptsCallerKey: name === "openai",
-        requiresKey: preset !== undefined && !preset.local && options?.base_url === undefined && Option.isNone(envBaseUrl),
-        models: options?.models ?? preset?.models ?? []
-      })
-    }
-    return vendors
-  })
+export const openAiCompatibleVendors = (config: ServiceConfig) => OpenAiCompatibleProvider.readVendors(config.vendors)
 
-/** Builds every provider a configuration asks for. */
+/**
+ * Builds every provider a configuration and the environment ask for, each
+ * read by its own module (`readOptions`); a native vendor (Anthropic,
+ * Gemini) gives way to a custom OpenAI-compatible vendor of the same name.
+ */
 export const makeProviders = (config: ServiceConfig) =>
   Effect.gen(function*() {
     const providers: Record<string, Provider> = {}
     for (const vendor of yield* openAiCompatibleVendors(config)) {
       providers[vendor.name] = yield* OpenAiCompatibleProvider.make(vendor)
     }
-    // Native vendors, unless a custom OpenAI-compatible vendor of the same name was configured.
-    if (config.anthropic?.enabled !== false && providers.anthropic === undefined) {
-      const apiKey = Option.getOrUndefined(yield* optionalSecret("ANTHROPIC_API_KEY"))
-      const baseUrl = Option.getOrUndefined(yield* optionalString("ANTHROPIC_BASE_URL"))
-      if (apiKey !== undefined || baseUrl !== undefined || config.anthropic?.base_url !== undefined) {
-        providers.anthropic = yield* AnthropicProvider.make({
-          ...AnthropicProvider.optionsFromSection(config.anthropic, config.drop_unsupported_params),
-          ...(baseUrl !== undefined ? { baseUrl } : {}),
-          ...(apiKey !== undefined ? { apiKey } : {})
-        })
-      }
+    const drop = config.drop_unsupported_params
+    if (providers.anthropic === undefined) {
+      const options = yield* AnthropicProvider.readOptions(config.anthropic, drop)
+      if (Option.isSome(options)) providers.anthropic = yield* AnthropicProvider.make(options.value)
     }
-    if (config.gemini?.enabled !== false && providers.gemini === undefined) {
-      const apiKey = Option.getOrUndefined(yield* optionalSecret("GEMINI_API_KEY")) ??
-        Option.getOrUndefined(yield* optionalSecret("GOOGLE_API_KEY"))
-      const baseUrl = Option.getOrUndefined(yield* optionalString("GEMINI_BASE_URL"))
-      if (apiKey !== undefined || baseUrl !== undefined || config.gemini?.base_url !== undefined) {
-        providers.gemini = yield* GeminiProvider.make({
-          ...GeminiProvider.optionsFromSection(config.gemini, config.drop_unsupported_params),
-          ...(baseUrl !== undefined ? { baseUrl } : {}),
-          ...(apiKey !== undefined ? { apiKey } : {})
-        })
-      }
+    if (providers.gemini === undefined) {
+      const options = yield* GeminiProvider.readOptions(config.gemini, drop)
+      if (Option.isSome(options)) providers.gemini = yield* GeminiProvider.make(options.value)
     }
-    if (config.echo?.enabled !== false) {
-      const delay = Option.getOrUndefined(yield* Config.option(Config.number("SWITCHYARD_ECHO_DELAY_MS")))
-      providers.echo = yield* EchoProvider.make({
-        ...(config.echo?.chunk_delay_ms !== undefined || delay !== undefined
-          ? { chunkDelayMs: config.echo?.chunk_delay_ms ?? delay! }
-          : {}),
-        ...(config.echo?.tokens_per_chunk !== undefined ? { tokensPerChunk: config.echo.tokens_per_chunk } : {})
-      })
-    }
+    const echo = yield* EchoProvider.readOptions(config.echo)
+    if (Option.isSome(echo)) providers.echo = yield* EchoProvider.make(echo.value)
     return providers
   })
 
@@ -186,15 +124,17 @@ export const registryLayer = (
 
 /**
  * The ready service: every vendor the configuration and the environment
- * define, the configured policy, and a shared connection pool.
+ * define, the configured policy, and a shared connection pool. The registry
+ * and the pool are outputs too, so layers of providers of your own can be
+ * added over it (`MyProvider.layer(...).pipe(Layer.provideMerge(ServiceConfig.layer(config)))`).
  */
 export const layer = (
   config: ServiceConfig = {}
-): Layer.Layer<ChatCompletions | ProviderRegistry, ServiceConfigError> =>
+): Layer.Layer<ChatCompletions | ProviderRegistry | UpstreamHttp, ServiceConfigError> =>
   ChatCompletions.layer({ policy: policyOf(config) }).pipe(
     Layer.provideMerge(registryLayer(config)),
-    Layer.provide(UpstreamHttp.Default)
+    Layer.provideMerge(UpstreamHttp.Default)
   )
 
 /** The ready service from the environment alone. */
-export const layerConfig: Layer.Layer<ChatCompletions | ProviderRegistry, ServiceConfigError> = layer()
+export const layerConfig: Layer.Layer<ChatCompletions | ProviderRegistry | UpstreamHttp, ServiceConfigError> = layer()

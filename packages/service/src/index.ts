@@ -1,20 +1,36 @@
-export * as AnthropicProvider from "./AnthropicProvider.js"
-export * as AnthropicTranslation from "./AnthropicTranslation.js"
+/**
+ * `@switchyard/service`: inference logic.
+ *
+ * - `ChatCompletions` (the service), `ResiliencePolicy` (retries and
+ *   timeouts), `Deadlines` (where timeouts are enforced), `RequestContext`,
+ *   `ServiceConfig` (a configuration object + the environment → the ready service);
+ * - `Provider` (the port) and `ProviderRegistry` (which provider serves which vendor);
+ * - `auth/`: the `Authenticator` port (a gateway key → its principal);
+ * - `providers/`: the HTTP skeleton (`HttpProvider`) and one folder per vendor family;
+ * - `transport/`: outbound HTTP (`UpstreamHttp`), upstream error classification,
+ *   streamed bodies as chunk pulls (`ChunkStream`);
+ * - `responses/`: the OpenAI Responses API over `ChatCompletions` (`Responses`),
+ *   its event writer, input translation and the `ResponsesStore` port;
+ * - `storage/`: the ports of state outside the process (`StoredCompletions`,
+ *   `UsageLedger`, `ApiKeys`, `StoreHealth`) with in-memory implementations,
+ *   the `ApiKeyCache` (database keys for the `Authenticator`) and the
+ *   `CompletionRecorder`; `pricing/`: the `PriceCatalogue`;
+ * - `testing/` (`@switchyard/service/testing`): fake upstreams and vendor fixtures.
+ */
+export * from "./auth/Authenticator.js"
+export * from "./CallRecord.js"
 export * from "./ChatCompletions.js"
-export * as ChunkStream from "./ChunkStream.js"
-export * as EchoProvider from "./EchoProvider.js"
-export * as GeminiProvider from "./GeminiProvider.js"
-export * as GeminiTranslation from "./GeminiTranslation.js"
-export * as OpenAiCompatibleProvider from "./OpenAiCompatibleProvider.js"
 export * from "./Provider.js"
 export * from "./ProviderRegistry.js"
+export * from "./providers/index.js"
 export * from "./RequestContext.js"
 export * from "./ResiliencePolicy.js"
 export * as ServiceConfig from "./ServiceConfig.js"
-export * from "./TestProvider.js"
-export * as UpstreamErrors from "./UpstreamErrors.js"
-export * from "./UpstreamHttp.js"
-export * from "./VendorPresets.js"
-export * from "./auth/Authenticator.js"
+export * from "./transport/index.js"
+export * from "./responses/ResponseEventWriter.js"
+export * as ResponseIds from "./responses/ResponseIds.js"
+export * as ResponseInput from "./responses/ResponseInput.js"
+export * from "./responses/Responses.js"
+export * from "./responses/ResponsesStore.js"
 export * from "./pricing/PriceCatalogue.js"
 export * from "./storage/index.js"

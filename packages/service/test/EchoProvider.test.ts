@@ -1,8 +1,8 @@
 import type { ChatCompletionChunk } from "@switchyard/core"
 import { collectCompletion } from "@switchyard/core"
-import { describe, expect, layer } from "@effect/vitest"
-import { Chunk, Effect, Layer, Stream } from "effect"
-import { ChatCompletions, EchoProvider, makeContext, ProviderRegistry } from "../src/index.js"
+import { describe, expect, it, layer } from "@effect/vitest"
+import { Chunk, Effect, Fiber, Layer, Stream, TestClock } from "effect"
+import { ChatCompletions, EchoProvider, makeContext, ProviderRegistry, type ResiliencePolicy } from "../src/index.js"
 import { decodeRequest } from "./support.js"
 
 const EchoLayer = ChatCompletions.layer().pipe(
@@ -205,4 +205,44 @@ layer(EchoLayer)("EchoProvider", (it) => {
         })
       }))
   })
+})
+
+describe("EchoProvider on the Effect clock", () => {
+  const paced = (policy: Partial<ResiliencePolicy> = {}) =>
+    ChatCompletions.layer({ policy }).pipe(
+      Layer.provide(Layer.effect(
+        ProviderRegistry,
+        Effect.map(EchoProvider.make({ chunkDelayMs: 1_000, tokensPerChunk: 1 }), (echo) => ProviderRegistry.make({ echo }))
+      ))
+    )
+
+  it.effect("paces its chunks with chunk_delay_ms, driven by TestClock", () =>
+    Effect.gen(function*() {
+      const service = yield* ChatCompletions
+      yield* service.create(echo({}), makeContext()) // loads the tokenizer (real I/O) before the clock is driven
+      const received: Array<string> = []
+      const fiber = yield* Effect.fork(Stream.runForEach(
+        service.stream(echo({ stream: true, messages: [{ role: "user", content: "one two three" }] }), makeContext()),
+        (chunk) => Effect.sync(() => received.push(chunk.choices[0]?.delta.content ?? ""))
+      ))
+      yield* TestClock.adjust("1 second")
+      expect(received).toEqual([""])
+      yield* TestClock.adjust("2 seconds")
+      expect(received).toEqual(["", "one", " two"])
+      yield* TestClock.adjust("10 seconds")
+      yield* Fiber.join(fiber)
+      expect(received.join("")).toBe("one two three")
+    }).pipe(Effect.provide(paced())))
+
+  it.effect("gets the service's Effect timers: a pause longer than idle_ms is an idle timeout", () =>
+    Effect.gen(function*() {
+      const service = yield* ChatCompletions
+      yield* service.create(echo({}), makeContext())
+      const fiber = yield* Effect.fork(Effect.either(Stream.runCollect(
+        service.stream(echo({ stream: true, messages: [{ role: "user", content: "one two three" }] }), makeContext())
+      )))
+      yield* TestClock.adjust("10 seconds")
+      const result = yield* Fiber.join(fiber)
+      expect(result._tag === "Left" && result.left).toMatchObject({ _tag: "UpstreamTimeout", phase: "idle" })
+    }).pipe(Effect.provide(paced({ idleTimeoutMs: 500, firstChunkTimeoutMs: 5_000, maxRetries: 0 }))))
 })

@@ -1,7 +1,17 @@
 import { ModelNotFound } from "@switchyard/core"
 import { describe, expect, it, layer } from "@effect/vitest"
-import { Context, Effect, Layer } from "effect"
-import { ChatCompletions, makeContext, ProviderRegistry, TestProvider } from "../src/index.js"
+import { ConfigProvider, Context, Effect, Exit, Layer, Scope } from "effect"
+import {
+  AnthropicProvider,
+  ChatCompletions,
+  EchoProvider,
+  GeminiProvider,
+  makeContext,
+  OpenAiCompatibleProvider,
+  ProviderRegistry,
+  TestProvider,
+  UpstreamHttp
+} from "../src/index.js"
 import { FakeUpstream } from "../src/testing/index.js"
 import { completion, decodeRequest, failureOf, fakeVendor, vendorLayer } from "./support.js"
 
@@ -91,5 +101,57 @@ describe("ProviderRegistry over HTTP", () => {
       yield* service.create(request, makeContext())
 
       expect(fake.requests[0]!.json).toMatchObject({ model: "meta-llama/llama-3.1-8b" })
+    }))
+})
+
+describe("ProviderRegistry registrations", () => {
+  it.effect("a provider registers while its layer lives, replacing a provider of the same name until then", () =>
+    Effect.gen(function*() {
+      const first = yield* TestProvider.make({ script: [TestProvider.reply("first")] })
+      const second = yield* TestProvider.make({ script: [TestProvider.reply("second")] })
+      const registry = ProviderRegistry.make({ acme: first.provider })
+      const service = yield* ChatCompletions.make().pipe(Effect.provideService(ProviderRegistry, registry))
+      const ask = decodeRequest({ model: "acme/m", messages: [{ role: "user", content: "Hi" }] })
+      const answer = Effect.suspend(() => service.create(ask, makeContext())).pipe(Effect.map((c) => c.choices[0]!.message.content))
+
+      expect(yield* answer).toBe("first")
+      const scope = yield* Scope.make()
+      yield* Layer.buildWithScope(
+        ProviderRegistry.registration(["acme", "acme-eu"], Effect.succeed(second.provider)),
+        scope
+      ).pipe(Effect.provideService(ProviderRegistry, registry))
+      expect(registry.vendors).toEqual(["acme", "acme-eu"])
+      expect(service.vendors).toEqual(["acme", "acme-eu"])
+      expect(yield* answer).toBe("second")
+
+      yield* Scope.close(scope, Exit.void)
+      expect(registry.vendors).toEqual(["acme"])
+      expect(yield* answer).toBe("first")
+    }))
+
+  it.scoped("each provider module's layerConfig registers its vendor only when configured", () =>
+    Effect.gen(function*() {
+      const vendorsWith = (env: Record<string, string>) =>
+        Effect.gen(function*() {
+          const context = yield* Layer.build(
+            Layer.mergeAll(
+              AnthropicProvider.layerConfig(),
+              GeminiProvider.layerConfig(),
+              EchoProvider.layerConfig({ enabled: env.ECHO !== "off" }),
+              OpenAiCompatibleProvider.layerConfig({ acme: { base_url: "http://127.0.0.1:9/v1" } })
+            ).pipe(
+              Layer.provideMerge(ProviderRegistry.layer()),
+              Layer.provide(UpstreamHttp.layer()),
+              Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))
+            )
+          )
+          return Context.get(context, ProviderRegistry).vendors
+        })
+      const always = ["acme", "echo", "llamacpp", "lmstudio", "ollama", "openai", "vllm"]
+      expect(yield* vendorsWith({})).toEqual(always)
+      expect(yield* vendorsWith({ ECHO: "off", GEMINI_API_KEY: "gm-1" })).toEqual([...always.filter((v) => v !== "echo"), "gemini"].sort())
+      expect(yield* vendorsWith({ ANTHROPIC_BASE_URL: "http://127.0.0.1:9/v1", GROQ_API_KEY: "gsk" })).toEqual(
+        [...always, "anthropic", "groq"].sort()
+      )
     }))
 })

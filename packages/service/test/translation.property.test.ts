@@ -7,7 +7,7 @@ import {
 import { describe, expect, it } from "@effect/vitest"
 import { Arbitrary, Either, FastCheck as fc, Schema } from "effect"
 import { AnthropicTranslation, GeminiTranslation } from "../src/index.js"
-import { isDropped, paramKey } from "../src/VendorTranslation.js"
+import { isDropped, paramKey } from "../src/providers/VendorTranslation.js"
 import { decodeRequest } from "./support.js"
 
 // ---------------------------------------------------------------------------

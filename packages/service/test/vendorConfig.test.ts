@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Context, Effect, Layer } from "effect"
 import { ChatCompletions, makeContext, ServiceConfig, UpstreamHttp } from "../src/index.js"
 import { FakeUpstream, FakeVendors } from "../src/testing/index.js"
-import { isDropped } from "../src/VendorTranslation.js"
+import { isDropped } from "../src/providers/VendorTranslation.js"
 import { failureOf } from "./support.js"
 import { anthropicRequest, geminiRequest } from "./vendorSupport.js"
 

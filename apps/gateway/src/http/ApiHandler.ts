@@ -13,11 +13,13 @@ import { ErrorMiddlewareLive } from "./ErrorMiddleware.js"
 import { HealthHttpLive } from "./HealthHttp.js"
 import { KeysHttpLive } from "./KeysHttp.js"
 import { ModelsHttpLive } from "./ModelsHttp.js"
+import { ResponsesHttpLive } from "./ResponsesHttp.js"
 import { StoredCompletionsHttpLive } from "./StoredCompletionsHttp.js"
 import { UsageHttpLive } from "./UsageHttp.js"
 
 const Groups = Layer.mergeAll(
   ChatHttpLive,
+  ResponsesHttpLive,
   ModelsHttpLive,
   StoredCompletionsHttpLive,
   UsageHttpLive,

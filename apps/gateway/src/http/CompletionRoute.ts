@@ -2,13 +2,9 @@ import {
   ChatCompletionRequest,
   type ChatCompletionChunk,
   type GatewayError,
-  InternalError,
-  jsonInvalid,
   fromParseIssue,
-  RequestTooLarge,
   RequestValidationError,
-  Sse,
-  UnsupportedMediaType
+  Sse
 } from "@switchyard/core"
 import {
   ChatCompletions,
@@ -20,36 +16,13 @@ import {
   type RequestContext,
   ServiceConfig
 } from "@switchyard/service"
-import { Cause, Effect, Either, Redacted, Runtime, Schema } from "effect"
+import { Effect, Either, Runtime, Schema } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { Gateway } from "../config/GatewayConfig.js"
+import { awaitDrain, readJsonBody, requestContext, runExchange, SSE_HEADERS } from "./FastPath.js"
 import { type Exchange, sendError, sendJson } from "./Respond.js"
 
 const decodeRequest = Schema.decodeUnknownEither(ChatCompletionRequest, { errors: "all" })
-
-const isJsonContentType = (value: string | undefined): boolean =>
-  value === undefined || value.length === 0 || /^application\/([\w.+-]+\+)?json\b/i.test(value.trim())
-
-const awaitDrain = (res: ServerResponse) =>
-  Effect.async<void>((resume) => {
-    const done = () => {
-      res.off("drain", done)
-      res.off("close", done)
-      resume(Effect.void)
-    }
-    res.on("drain", done)
-    res.on("close", done)
-    return Effect.sync(() => {
-      res.off("drain", done)
-      res.off("close", done)
-    })
-  })
-
-const SSE_HEADERS = {
-  "content-type": "text/event-stream; charset=utf-8",
-  "cache-control": "no-cache",
-  "x-accel-buffering": "no"
-}
 
 /**
  * The fast path of `POST /v5/chat/completions` (and `/v1`), on plain node:http:
@@ -151,63 +124,8 @@ export const makeCompletionRoute = Effect.gen(function*() {
       )
     })
 
-  const run = (
-    res: ServerResponse,
-    exchange: Exchange,
-    request: ChatCompletionRequest,
-    context: RequestContext,
-    recording: Recording
-  ) => {
-    // The outcome, once known; a call cut short (the client left, a defect) is recorded as such when it ends.
-    let outcome: RecordedOutcome | undefined
-    const ended = (known: RecordedOutcome) => {
-      outcome ??= known
-    }
-    const forwarded = forwardedRequest(request, forwards(request.model))
-    const program = (request.stream === true
-      ? respondStream(res, exchange, forwarded, context, recording, ended)
-      : respondCreate(res, exchange, forwarded, context, recording, ended)).pipe(
-        Effect.catchAll((error) =>
-          Effect.sync(() => {
-            ended({ status: "failed", endedAt: Date.now() })
-            sendError(res, exchange, error)
-          })
-        ),
-        Effect.catchAllDefect((defect) =>
-          Effect.zipRight(
-            Effect.logError("Unexpected failure", Cause.die(defect)).pipe(
-              Effect.annotateLogs("request_id", exchange.requestId)
-            ),
-            Effect.sync(() => {
-              const error = new InternalError({ message: "Internal error: the request could not be completed." })
-              if (res.headersSent) {
-                exchange.error = error.message
-                res.end(Sse.encodeError(error))
-              } else sendError(res, exchange, error)
-            })
-          )
-        ),
-        Effect.ensuring(Effect.suspend(() =>
-          recording.finish(
-            outcome ?? { status: recording.firstChunkMs === null ? "failed" : "incomplete", endedAt: Date.now() }
-          )
-        ))
-      )
-    const fiber = runFork(program)
-    res.on("close", () => {
-      if (!res.writableFinished) fiber.unsafeInterruptAsFork(fiber.id())
-    })
-    return fiber
-  }
-
-  const accept = (req: IncomingMessage, res: ServerResponse, exchange: Exchange, body: Buffer) => {
-    let json: unknown
-    const text = body.toString("utf8")
-    try {
-      json = JSON.parse(text)
-    } catch (error) {
-      return sendError(res, exchange, new RequestValidationError(jsonInvalid(error, text)))
-    }
+  const accept = (req: IncomingMessage, res: ServerResponse, exchange: Exchange, body: unknown) => {
+    let json = body
     const alias = typeof json === "object" && json !== null ? (json as { model?: unknown }).model : undefined
     const aliased = typeof alias === "string" && Object.hasOwn(completions.aliases, alias)
     if (aliased) json = { ...(json as object), model: completions.aliases[alias] }
@@ -220,51 +138,26 @@ export const makeCompletionRoute = Effect.gen(function*() {
     const request = decoded.right
     exchange.model = request.model
     exchange.stream = request.stream === true
-    const providerKey = req.headers["x-openai-api-key"]
-    const context: RequestContext = {
-      requestId: exchange.requestId,
-      accountId: exchange.account,
-      keyId: exchange.keyId,
-      ...(typeof providerKey === "string" && providerKey.length > 0 ? { providerKey: Redacted.make(providerKey) } : {})
+    const context = requestContext(req, exchange)
+    const recording = recorder.begin({ request, requestedModel: aliased ? alias : request.model, context, startedAt: Date.now() })
+    // The outcome, once known; a call cut short (the client left, a defect) is recorded as such when it ends.
+    let outcome: RecordedOutcome | undefined
+    const ended = (known: RecordedOutcome) => {
+      outcome ??= known
     }
-    const recording = recorder.begin({
-      request,
-      requestedModel: aliased ? alias : request.model,
-      context,
-      startedAt: Date.now()
-    })
-    run(res, exchange, request, context, recording)
+    const forwarded = forwardedRequest(request, forwards(request.model))
+    const program = (request.stream === true
+      ? respondStream(res, exchange, forwarded, context, recording, ended)
+      : respondCreate(res, exchange, forwarded, context, recording, ended)).pipe(
+        Effect.tapError(() => Effect.sync(() => ended({ status: "failed", endedAt: Date.now() }))),
+        Effect.ensuring(Effect.suspend(() =>
+          recording.finish(outcome ?? { status: recording.firstChunkMs === null ? "failed" : "incomplete", endedAt: Date.now() })
+        ))
+      )
+    runExchange(runFork, res, exchange, program, (error) => Effect.sync(() => res.end(Sse.encodeError(error))))
   }
 
   /** Handles one request. */
-  return (req: IncomingMessage, res: ServerResponse, exchange: Exchange): void => {
-    const contentType = req.headers["content-type"]
-    if (!isJsonContentType(contentType)) {
-      res.setHeader("connection", "close")
-      return sendError(res, exchange, new UnsupportedMediaType({ contentType: contentType ?? "" }))
-    }
-    const declared = Number(req.headers["content-length"])
-    if (declared > limit) {
-      res.setHeader("connection", "close")
-      return sendError(res, exchange, new RequestTooLarge({ limitBytes: limit }))
-    }
-    const parts: Array<Buffer> = []
-    let size = 0
-    let tooLarge = false
-    req.on("data", (part: Buffer) => {
-      if (tooLarge) return
-      size += part.length
-      if (size > limit) {
-        tooLarge = true
-        parts.length = 0
-        res.setHeader("connection", "close")
-        sendError(res, exchange, new RequestTooLarge({ limitBytes: limit }))
-        return
-      }
-      parts.push(part)
-    })
-    req.on("end", () => {
-      if (!tooLarge) accept(req, res, exchange, parts.length === 1 ? parts[0]! : Buffer.concat(parts, size))
-    })
-  }
+  return (req: IncomingMessage, res: ServerResponse, exchange: Exchange): void =>
+    readJsonBody(req, res, exchange, limit, (json) => accept(req, res, exchange, json))
 })

@@ -37,7 +37,7 @@ export const KeysHttpLive = HttpApiBuilder.group(SwitchyardApi, "keys", (handler
       .handle("revoke", ({ path }) =>
         Effect.gen(function*() {
           yield* adminOnly
-          if (!(yield* keys.revoke(path.id))) return yield* new ResourceNotFound({ resource: "API key", id: path.id })
+          if (!(yield* keys.revoke(path.id))) return yield* new ResourceNotFound({ message: `No API key with id \`${path.id}\`.`, code: "not_found" })
           return { id: path.id, object: "api_key.deleted" as const, deleted: true as const }
         }))
   }))

@@ -5,6 +5,8 @@ import {
   ChatCompletions,
   type CompletionRecorder,
   newRequestId,
+  type Responses,
+  settleAttempts,
   type StoredCompletions,
   type StoreHealth,
   type UsageLedger
@@ -20,11 +22,13 @@ import { makeCompletionRoute } from "./CompletionRoute.js"
 import { Draining, Exchanges } from "./ListenerState.js"
 import { isOpenPath } from "./OpenPaths.js"
 import { RequestLog } from "./RequestLog.js"
+import { makeResponsesRoute } from "./ResponsesRoute.js"
 import { type Exchange, sendError } from "./Respond.js"
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/
 
 const COMPLETION_PATHS: ReadonlySet<string> = new Set(["/v5/chat/completions", "/v1/chat/completions"])
+const RESPONSES_PATHS: ReadonlySet<string> = new Set(["/v5/responses", "/v1/responses"])
 
 /** A request whose body was read already: the same request line and headers, the body played again. */
 const replay = (req: Http.IncomingMessage, body: Buffer): Http.IncomingMessage =>
@@ -57,8 +61,8 @@ export class StartupError extends Error {
 /**
  * Starts the one node:http listener. Every request but those for the open
  * paths is authenticated first (401/403 before anything else); then
- * `POST /v5|v1/chat/completions` takes the fast path and everything else the
- * HttpApi. Closing the scope drains it: new connections are refused,
+ * `POST /v5|v1/chat/completions` and `POST /v5|v1/responses` take their fast
+ * paths and everything else the HttpApi. Closing the scope drains it: new connections are refused,
  * in-flight requests and streams get the grace period to finish, then the
  * rest are cut.
  */
@@ -82,6 +86,7 @@ export const make = Effect.gen(function*() {
   let idle: Array<() => void> = []
   const exchanges = new WeakMap<object, Exchange>()
   const completion = yield* makeCompletionRoute
+  const responses = yield* makeResponsesRoute
   const api = yield* makeApiHandler.pipe(
     Effect.provideService(Draining, () => draining),
     Effect.provideService(Exchanges, {
@@ -91,6 +96,7 @@ export const make = Effect.gen(function*() {
 
   const finished = (req: Http.IncomingMessage, path: string, exchange: Exchange, started: number) => {
     inFlight--
+    if (exchange.call !== undefined) settleAttempts(exchange.call)
     if (inFlight === 0 && idle.length > 0) {
       const waiting = idle
       idle = []
@@ -105,6 +111,7 @@ export const make = Effect.gen(function*() {
       keyId: exchange.keyId,
       account: exchange.account,
       model: exchange.model,
+      target: exchange.call?.target,
       stream: exchange.stream,
       promptTokens: exchange.usage?.prompt_tokens,
       completionTokens: exchange.usage?.completion_tokens,
@@ -136,7 +143,10 @@ export const make = Effect.gen(function*() {
       }
       exchange.keyId = caller.right.principal.keyId
       exchange.account = caller.right.accountId
-      if (req.method === "POST" && COMPLETION_PATHS.has(path)) return completion(req, res, exchange)
+      if (req.method === "POST") {
+        if (COMPLETION_PATHS.has(path)) return completion(req, res, exchange)
+        if (RESPONSES_PATHS.has(path)) return responses(req, res, exchange)
+      }
     }
     res.setHeader("x-request-id", exchange.requestId)
     // An empty path segment is never a route (the router would match it as an empty `:id`).
@@ -242,7 +252,11 @@ export const make = Effect.gen(function*() {
 export type StoreServices = CompletionRecorder | StoredCompletions | UsageLedger | ApiKeys | StoreHealth
 
 /** The server as a layer: up while the layer is, drained when it is released. */
-export const layer: Layer.Layer<Server, StartupError, Gateway | ChatCompletions | RequestLog | Authenticator | StoreServices> = Layer.scoped(
+export const layer: Layer.Layer<
+  Server,
+  StartupError,
+  Gateway | ChatCompletions | Responses | RequestLog | Authenticator | StoreServices
+> = Layer.scoped(
   Server,
   make
 )

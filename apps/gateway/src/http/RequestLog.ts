@@ -10,6 +10,8 @@ export interface RequestLogEntry {
   readonly keyId?: string | undefined
   readonly account?: string | undefined
   readonly model?: string | undefined
+  /** The target that answered (`vendor/model`), for completions. */
+  readonly target?: string | undefined
   readonly stream?: boolean | undefined
   readonly promptTokens?: number | undefined
   readonly completionTokens?: number | undefined
@@ -24,6 +26,7 @@ export const formatText = (entry: RequestLogEntry, now: Date): string => {
   if (entry.keyId !== undefined) line += ` key=${entry.keyId}`
   if (entry.account !== undefined) line += ` account=${entry.account}`
   if (entry.model !== undefined) line += ` model=${entry.model}`
+  if (entry.target !== undefined && entry.target !== entry.model) line += ` target=${entry.target}`
   if (entry.stream === true) line += " stream"
   if (entry.promptTokens !== undefined || entry.completionTokens !== undefined) {
     line += ` tokens=${entry.promptTokens ?? "?"}+${entry.completionTokens ?? "?"}`
@@ -45,6 +48,7 @@ export const formatJson = (entry: RequestLogEntry, now: Date): string =>
     key_id: entry.keyId,
     account: entry.account,
     model: entry.model,
+    target: entry.target,
     stream: entry.stream,
     prompt_tokens: entry.promptTokens,
     completion_tokens: entry.completionTokens,

@@ -1,4 +1,5 @@
 import { type CompletionUsage, errorResponse, type GatewayError } from "@switchyard/core"
+import type { CallRecord } from "@switchyard/service"
 import type { ServerResponse } from "node:http"
 
 /** What a request left behind for the access log. */
@@ -11,6 +12,8 @@ export interface Exchange {
   stream?: boolean | undefined
   usage?: CompletionUsage | undefined
   error?: string | undefined
+  /** What the service reported about the call (target, attempts), for completions. */
+  call?: CallRecord | undefined
 }
 
 /** The HTTP answer for an error, serialized: status, headers and body (the 422 body is bounded). */

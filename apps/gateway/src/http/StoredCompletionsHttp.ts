@@ -41,7 +41,8 @@ const listOf = <A extends { readonly id: string }>(page: CursorPage<A>) => ({
   has_more: page.hasMore
 })
 
-const notFound = (id: string) => new ResourceNotFound({ resource: "chat completion", id })
+const notFound = (id: string) =>
+  new ResourceNotFound({ message: `No stored chat completion with id \`${id}\`.`, code: "not_found" })
 
 export const StoredCompletionsHttpLive = HttpApiBuilder.group(SwitchyardApi, "storedCompletions", (handlers) =>
   Effect.gen(function*() {

@@ -5,6 +5,8 @@ import {
   CompletionRecorder,
   layerMemoryStore,
   PriceCatalogue,
+  Responses,
+  ResponsesStore,
   ServiceConfig
 } from "@switchyard/service"
 import type { StoreOptions } from "@switchyard/store"
@@ -111,11 +113,13 @@ export interface StartOptions {
   readonly upstream?: FakeUpstream.FakeHandler
   /** Replaces the service built from the configuration (e.g. a TestProvider). */
   readonly completions?: Layer.Layer<ChatCompletions>
+  /** Where responses are kept (default: a fresh in-memory store). */
+  readonly store?: Layer.Layer<ResponsesStore>
   /**
-   * Replaces the in-memory store and the authenticator of the configured keys
-   * (e.g. the gateway's SQL store with database keys).
+   * Replaces the in-memory stored completions, usage ledger and keys, and the
+   * authenticator of the configured keys (e.g. the gateway's SQL store with database keys).
    */
-  readonly store?: Layer.Layer<Server.StoreServices | Authenticator, unknown>
+  readonly storage?: Layer.Layer<Server.StoreServices | Authenticator, unknown>
 }
 
 /**
@@ -139,8 +143,9 @@ export const startGateway = (options: StartOptions = {}): Effect.Effect<TestGate
       )
     const config = gatewayConfig(options.gateway)
     const layer = Server.layer.pipe(
-      Layer.provide(completions),
-      Layer.provide(options.store ?? Layer.merge(memoryStore, authenticatorLayer(config))),
+      Layer.provide(Responses.layer().pipe(Layer.provide(options.store ?? ResponsesStore.layerMemory()))),
+      Layer.provideMerge(completions),
+      Layer.provide(options.storage ?? Layer.merge(memoryStore, authenticatorLayer(config))),
       Layer.provide(RequestLog.layer("text", log.sink)),
       Layer.provide(Layer.succeed(Gateway, config))
     )

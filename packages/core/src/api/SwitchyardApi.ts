@@ -5,6 +5,7 @@ import { DocsGroup } from "./DocsGroup.js"
 import { HealthGroup } from "./HealthGroup.js"
 import { KeysGroup } from "./KeysGroup.js"
 import { ModelsGroup } from "./ModelsGroup.js"
+import { ResponsesGroup } from "./ResponsesGroup.js"
 import { StoredCompletionsGroup } from "./StoredCompletionsGroup.js"
 import { UsageGroup } from "./UsageGroup.js"
 
@@ -15,7 +16,7 @@ const STATUS_DESCRIPTIONS: Readonly<Record<string, string>> = {
   "400": "Invalid request, unsupported parameter, or rejected by the vendor",
   "401": "Missing or invalid API key",
   "403": "The key may not act for the selected account, or is not an admin key",
-  "404": "Unknown model vendor, or no such object for this account",
+  "404": "Unknown model vendor, or no such stored completion, response, item or key for this account",
   "413": "Request body too large",
   "415": "Body is not JSON",
   "422": "Validation Error",
@@ -74,6 +75,7 @@ const describeErrors = (spec: Record<string, any>): Record<string, any> => {
  */
 export class SwitchyardApi extends HttpApi.make("switchyard")
   .add(ChatGroup)
+  .add(ResponsesGroup)
   .add(ModelsGroup)
   .add(StoredCompletionsGroup)
   .add(UsageGroup)
@@ -83,7 +85,7 @@ export class SwitchyardApi extends HttpApi.make("switchyard")
   .annotateContext(OpenApi.annotations({
     title: "Switchyard: EGP/SGP v5 Chat Completions",
     version: "0.1.0",
-    description: "An OpenAI-compatible chat completions gateway. Authenticate with `x-api-key` or `Authorization: Bearer`.",
+    description: "An OpenAI-compatible chat completions gateway, with the Responses API over every vendor. Authenticate with `x-api-key` or `Authorization: Bearer`.",
     transform: describeErrors
   }))
 {}

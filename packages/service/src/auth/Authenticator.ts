@@ -1,3 +1,4 @@
+/** auth/: the `Authenticator` port: a gateway key → its principal (key id, accounts, admin or not), from configured key sources. */
 import { anonymousAdmin, DEFAULT_ACCOUNT_ID, type Principal } from "@switchyard/core"
 import { Config, type ConfigError, Context, Effect, Layer, Option, Redacted, Schema } from "effect"
 import { createHash, timingSafeEqual } from "node:crypto"

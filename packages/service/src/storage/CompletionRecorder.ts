@@ -121,7 +121,8 @@ export class CompletionRecorder extends Context.Tag("@switchyard/service/Complet
           const keyId = context.keyId ?? null
           const usage = outcome.completion?.usage ?? recording.seenUsage
           const latencyMs = outcome.endedAt - call.startedAt
-          const target = request.model
+          // The target that answered (after any fallback), as the service reports it; else the one asked for.
+          const target = context.record?.target ?? request.model
           const row = ledger.record({
             id: mintId("usage_", call.startedAt),
             createdAt: call.startedAt,
@@ -129,7 +130,7 @@ export class CompletionRecorder extends Context.Tag("@switchyard/service/Complet
             keyId,
             model: call.requestedModel,
             target,
-            vendor: parseModelRef(target)?.vendor ?? null,
+            vendor: context.record?.vendor ?? parseModelRef(target)?.vendor ?? null,
             stream: request.stream === true,
             status: outcome.status,
             promptTokens: usage?.prompt_tokens ?? 0,

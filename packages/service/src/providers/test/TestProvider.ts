@@ -1,3 +1,7 @@
+/**
+ * `TestProvider`: a scripted provider for tests, yours and ours, on the
+ * Effect clock.
+ */
 import {
   aggregateChunks,
   type ChatCompletion,
@@ -8,9 +12,10 @@ import {
   UpstreamRateLimited,
   UpstreamUnavailable
 } from "@switchyard/core"
-import { Context, Effect, Layer, Ref, Stream } from "effect"
-import type { ModelInfo, Provider, ProviderCall } from "./Provider.js"
-import { ProviderRegistry, type RegistryOptions } from "./ProviderRegistry.js"
+import { Context, Effect, Layer, Ref } from "effect"
+import { type ChunkPull, makeProvider, type ModelInfo, type Provider, type ProviderCall } from "../../Provider.js"
+import { ProviderRegistry, type RegistryOptions } from "../../ProviderRegistry.js"
+import { pullPaced } from "../../transport/ChunkStream.js"
 
 /** How a scripted attempt ends once its chunks are out. */
 export type TestEnd =
@@ -164,23 +169,13 @@ const stall = (chunks: ReadonlyArray<ChatCompletionChunk> = [], options: ReplyOp
   end: { _tag: "Stall" }
 })
 
-const stepStream = (step: TestStep): Stream.Stream<ChatCompletionChunk, GatewayError> => {
-  const paced = step.delayMs !== undefined && step.delayMs > 0
-    ? Stream.fromIterable(step.chunks).pipe(
-      Stream.zipWithIndex,
-      Stream.mapEffect(([chunk, i]) => i === 0 ? Effect.succeed(chunk) : Effect.as(Effect.sleep(step.delayMs!), chunk))
-    )
-    : Stream.fromIterable(step.chunks)
-  const ending: Stream.Stream<never, GatewayError> = step.end._tag === "Complete"
-    ? Stream.empty
-    : step.end._tag === "Fail"
-    ? Stream.fail(step.end.error)
-    : Stream.never
-  const body = Stream.concat(paced, ending)
-  return step.latencyMs !== undefined && step.latencyMs > 0
-    ? Stream.concat(Stream.fromEffect(Effect.sleep(step.latencyMs)).pipe(Stream.drain), body)
-    : body
-}
+/** A step as a pull, on the Effect clock: its latency, its paced chunks, then its end. */
+const stepPull = (step: TestStep): ChunkPull =>
+  pullPaced(
+    step.chunks,
+    step,
+    step.end._tag === "Complete" ? Effect.succeed(null) : step.end._tag === "Fail" ? Effect.fail(step.end.error) : Effect.never
+  )
 
 const stepCompletion = (step: TestStep): Effect.Effect<ChatCompletion, GatewayError> => {
   const result = step.end._tag === "Complete"
@@ -259,12 +254,12 @@ const makeTest = (options: TestProviderOptions) =>
     const models: Effect.Effect<ReadonlyArray<ModelInfo>> = Effect.succeed([
       { id: "test-model", vendor: (options.vendors ?? ["test"])[0] ?? "test" }
     ])
-    const provider: Provider = {
+    const provider = makeProvider({
       family: "test",
       supportsN: options.supportsN ?? true,
       create: (call) => Effect.flatMap(next(call), stepCompletion),
-      stream: (call) => Stream.unwrap(Effect.map(next(call), stepStream)),
+      open: (call) => Effect.map(next(call), stepPull),
       models
-    }
+    })
     return { provider, calls: Ref.get(calls) }
   })

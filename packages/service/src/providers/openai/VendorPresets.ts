@@ -1,3 +1,6 @@
+/**
+ * The OpenAI-compatible services Switchyard knows out of the box.
+ */
 /** A known OpenAI-compatible service: its public base URL and whether it needs a key. */
 export interface VendorPreset {
   readonly name: string

@@ -1,17 +1,20 @@
+/**
+ * What vendors' translations share: the guard that rejects (or drops)
+ * parameters a vendor cannot honour, and small readers and builders of
+ * OpenAI's request and chunk shapes.
+ */
 import {
   type ChatCompletionChunk,
   type ChatCompletionRequest,
   type ChoiceDelta,
   type FinishReason,
+  type FunctionTool,
   type GatewayError,
   InvalidRequest,
   unknownRequestFields,
-  UnsupportedParameter,
-  UpstreamBadResponse
+  UnsupportedParameter
 } from "@switchyard/core"
-import { Either, ParseResult } from "effect"
-import { excerpt } from "./UpstreamErrors.js"
-import { describeBody, type UpstreamResponse } from "./UpstreamHttp.js"
+import { Either } from "effect"
 
 /**
  * Which unsupported parameters a deployment lets the gateway drop instead of
@@ -86,6 +89,10 @@ export class ParamGuard {
   }
 }
 
+/** Whether a value is a JSON object (not `null`, not an array). */
+export const isJsonObject = (u: unknown): u is Record<string, unknown> =>
+  typeof u === "object" && u !== null && !Array.isArray(u)
+
 /** A parsed `data:` URL. */
 export interface DataUrl {
   readonly mediaType: string
@@ -111,6 +118,63 @@ export const toolArguments = (guard: ParamGuard, param: string, text: string): R
     return guard.invalid(param, `${param} must be a JSON object`)
   }
   return value as Record<string, unknown>
+}
+
+/** An assistant turn of a request. */
+export type AssistantMessage = Extract<ChatCompletionRequest["messages"][number], { role: "assistant" }>
+
+/**
+ * The texts of an assistant turn, empty ones left out: its content (each
+ * part with its text, or its refusal), or its `refusal` when it has no content.
+ */
+export const assistantTexts = (message: AssistantMessage): Array<{ readonly text: string; readonly part?: object }> => {
+  const texts: Array<{ readonly text: string; readonly part?: object }> = []
+  const content = message.content
+  if (typeof content === "string") {
+    if (content.length > 0) texts.push({ text: content })
+  } else if (content != null) {
+    for (const part of content) {
+      const text = part.type === "text" ? part.text : part.refusal
+      if (text.length > 0) texts.push({ text, part })
+    }
+  }
+  if ((content == null || content.length === 0) && message.refusal != null && message.refusal.length > 0) {
+    texts.push({ text: message.refusal })
+  }
+  return texts
+}
+
+/** The names of the tools an `allowed_tools` choice lists (`{type, function: {name}}` or `{type, name}`). */
+export const allowedToolNames = (tools: ReadonlyArray<Record<string, unknown>>): Set<string> => {
+  const names = new Set<string>()
+  for (const tool of tools) {
+    const fn = tool.function
+    const name = typeof fn === "object" && fn !== null && typeof (fn as { name?: unknown }).name === "string"
+      ? (fn as { name: string }).name
+      : tool.name
+    if (typeof name === "string") names.add(name)
+  }
+  return names
+}
+
+/**
+ * The function tools of a request, each translated by `translate`; a custom
+ * (free-text) tool is unsupported (`tools[i].custom`: `family` has none).
+ * `undefined` when the request has no tools.
+ */
+export const functionTools = <T>(
+  guard: ParamGuard,
+  tools: ChatCompletionRequest["tools"],
+  family: string,
+  translate: (tool: FunctionTool) => T
+): Array<T> | undefined => {
+  if (tools == null || tools.length === 0) return undefined
+  const translated: Array<T> = []
+  tools.forEach((tool, i) => {
+    if (tool.type === "function") translated.push(translate(tool))
+    else guard.unsupported(`tools[${i}].custom`, `${family} has no custom (free-text) tools`)
+  })
+  return translated
 }
 
 /** The stop sequences of a request, as a list. */
@@ -150,6 +214,39 @@ export const choiceChunk = (
   choices: [{ index, delta, logprobs, finish_reason: finishReason }]
 })
 
+/** Where a streamed choice stands: whether its role chunk went out, and whether it has content. */
+export interface ChoiceOpening {
+  roleSent: boolean
+  contentSet: boolean
+}
+
+/** The role chunk of a choice, if not sent yet: before thinking, without content (a tool call may follow). */
+export const openRole = (base: ChunkBase, index: number, state: ChoiceOpening, out: Array<ChatCompletionChunk>): void => {
+  if (state.roleSent) return
+  state.roleSent = true
+  out.push(choiceChunk(base, index, { role: "assistant" }))
+}
+
+/** Marks a choice as having content: the role chunk with `content: ""`, or an empty content delta after a role-only one. */
+export const openContent = (base: ChunkBase, index: number, state: ChoiceOpening, out: Array<ChatCompletionChunk>): void => {
+  if (state.contentSet) return
+  state.contentSet = true
+  out.push(choiceChunk(base, index, state.roleSent ? { content: "" } : { role: "assistant", content: "" }))
+  state.roleSent = true
+}
+
+/** The first chunk of a tool call: like OpenAI's, the first chunk of a choice that is a tool call carries the role, and no content. */
+export const openToolCall = (
+  base: ChunkBase,
+  index: number,
+  state: ChoiceOpening,
+  call: NonNullable<ChoiceDelta["tool_calls"]>[number],
+  out: Array<ChatCompletionChunk>
+): void => {
+  out.push(choiceChunk(base, index, state.roleSent ? { tool_calls: [call] } : { role: "assistant", content: null, tool_calls: [call] }))
+  state.roleSent = true
+}
+
 /**
  * A delta carrying a field OpenAI's schema does not name (`reasoning_content`,
  * `thinking_blocks`): chunks keep unknown keys, and aggregation concatenates
@@ -157,41 +254,5 @@ export const choiceChunk = (
  */
 export const extraDelta = (key: string, value: unknown): ChoiceDelta => ({ [key]: value }) as ChoiceDelta
 
-/**
- * Parses and decodes a vendor's JSON answer; anything else is a bad response
- * with an excerpt, naming what was expected (`an Anthropic message`).
- */
-export const parseVendorJson = <A>(
-  response: Pick<UpstreamResponse, "vendor" | "status" | "contentType">,
-  text: string,
-  decode: (u: unknown) => Either.Either<A, ParseResult.ParseError>,
-  what: string
-): Either.Either<A, UpstreamBadResponse> => {
-  const vendor = response.vendor
-  const bad = (why: string) =>
-    new UpstreamBadResponse({
-      vendor,
-      message: `Upstream \`${vendor}\` sent ${why} (${describeBody(response.contentType, text)})`,
-      excerpt: excerpt(text),
-      upstreamStatus: response.status
-    })
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch {
-    return Either.left(bad("a body that is not JSON"))
-  }
-  return Either.mapLeft(decode(json), (error) =>
-    bad(`JSON that is not ${what}: ${ParseResult.TreeFormatter.formatErrorSync(error).split("\n").slice(0, 3).join(" ")}`))
-}
-
 /** Drops a trailing slash. */
 export const trimSlash = (url: string): string => url.endsWith("/") ? url.slice(0, -1) : url
-
-/** A bad-response error for an event or value a vendor should not have sent, with an excerpt of it. */
-export const badUpstream = (vendor: string, what: string, data: unknown): UpstreamBadResponse =>
-  new UpstreamBadResponse({
-    vendor,
-    message: `Upstream \`${vendor}\` sent ${what}`,
-    excerpt: excerpt(typeof data === "string" ? data : JSON.stringify(data) ?? "")
-  })

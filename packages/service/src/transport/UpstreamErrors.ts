@@ -1,3 +1,7 @@
+/**
+ * Upstream failures as typed `GatewayError`s: status codes, vendors' error
+ * envelopes, in-band stream errors, transport failures and bad answers.
+ */
 import {
   type GatewayError,
   UpstreamBadResponse,
@@ -7,7 +11,7 @@ import {
   UpstreamTimeout,
   UpstreamUnavailable
 } from "@switchyard/core"
-import { parseRetryAfter } from "./ResiliencePolicy.js"
+import { parseRetryAfter } from "../ResiliencePolicy.js"
 
 const EXCERPT = 200
 
@@ -16,6 +20,22 @@ export const excerpt = (text: string): string => {
   const flat = text.replace(/\s+/g, " ").trim()
   return flat.length > EXCERPT ? `${flat.slice(0, EXCERPT)}…` : flat
 }
+
+/** A short description of an unexpected body, for bad-response errors. */
+export const describeBody = (contentType: string, body: string): string =>
+  `${contentType || "no content type"}: ${body.length === 0 ? "(empty body)" : excerpt(body)}`
+
+/** A bad-response error for an event or value a vendor should not have sent, with an excerpt of it. */
+export const badUpstream = (vendor: string, what: string, data: unknown): UpstreamBadResponse =>
+  new UpstreamBadResponse({
+    vendor,
+    message: `Upstream \`${vendor}\` sent ${what}`,
+    excerpt: excerpt(typeof data === "string" ? data : JSON.stringify(data) ?? "")
+  })
+
+/** The error of a stream whose body ended before the answer was complete. */
+export const streamCutShort = (vendor: string): UpstreamUnavailable =>
+  new UpstreamUnavailable({ vendor, message: `Upstream \`${vendor}\` ended the stream before it was complete` })
 
 const asString = (u: unknown): string | undefined => typeof u === "string" && u.length > 0 ? u : undefined
 

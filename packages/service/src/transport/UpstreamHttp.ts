@@ -1,9 +1,13 @@
+/**
+ * The shared outbound transport: undici on a keep-alive pool, wrapped in one
+ * `Effect.async` per exchange, with the transport-enforced timeouts.
+ */
 import { type GatewayError, UpstreamBadResponse, UpstreamTimeout } from "@switchyard/core"
 import { Context, Effect, Exit, Layer, type Scope } from "effect"
 import { EventEmitter } from "node:events"
 import { Agent, type Dispatcher, request } from "undici"
-import type { CallTimeouts } from "./Provider.js"
-import { excerpt, fromTransportError } from "./UpstreamErrors.js"
+import type { CallTimeouts } from "../Provider.js"
+import { fromTransportError } from "./UpstreamErrors.js"
 
 /** An outbound HTTP request to a vendor. */
 export interface UpstreamRequest {
@@ -261,7 +265,3 @@ export class UpstreamHttp extends Context.Tag("@switchyard/service/UpstreamHttp"
   /** The pool with default options. */
   static readonly Default: Layer.Layer<UpstreamHttp> = UpstreamHttp.layer()
 }
-
-/** A short description of an unexpected body, for bad-response errors. */
-export const describeBody = (contentType: string, body: string): string =>
-  `${contentType || "no content type"}: ${body.length === 0 ? "(empty body)" : excerpt(body)}`

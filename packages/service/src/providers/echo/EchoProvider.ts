@@ -1,3 +1,7 @@
+/**
+ * The offline `echo` vendor: a provider with no upstream, for a fresh
+ * install, demos and load tests.
+ */
 import {
   type ChatCompletion,
   type ChatCompletionChoice,
@@ -10,8 +14,11 @@ import {
   type GatewayError,
   InternalError
 } from "@switchyard/core"
-import { Clock, Duration, Effect, Stream } from "effect"
-import type { ModelInfo, Provider, ProviderCall } from "./Provider.js"
+import { Clock, Config, type ConfigError, Effect, Layer, Option, Schema } from "effect"
+import { type ChunkPull, makeProvider, type ModelInfo, type Provider, type ProviderCall } from "../../Provider.js"
+import { ProviderRegistry } from "../../ProviderRegistry.js"
+import { pullPaced } from "../../transport/ChunkStream.js"
+import { layerIfConfigured } from "../ProviderConfig.js"
 
 /** Options of the offline echo vendor. */
 export interface EchoOptions {
@@ -146,10 +153,10 @@ const completionId = () => `chatcmpl-echo${Math.random().toString(36).slice(2, 1
  * `n`, `stop`, `stream_options.include_usage` and a `tool_choice` that names a
  * function (or `required`). It doubles as the upstream for load tests.
  */
-export const make = (options: EchoOptions = {}) =>
+export const make = (options: EchoOptions = {}): Effect.Effect<Provider> =>
   Effect.gen(function*() {
     const tokenizer = yield* Effect.cached(loadTokenizer)
-    const delay = Duration.millis(options.chunkDelayMs ?? 0)
+    const delayMs = options.chunkDelayMs ?? 0
     const perChunk = Math.max(1, options.tokensPerChunk ?? 1)
 
     const create = (call: ProviderCall): Effect.Effect<ChatCompletion, GatewayError> =>
@@ -183,55 +190,86 @@ export const make = (options: EchoOptions = {}) =>
         }
       })
 
-    const stream = (call: ProviderCall): Stream.Stream<ChatCompletionChunk, GatewayError> =>
-      Stream.unwrap(
-        Effect.gen(function*() {
-          const answer = plan(yield* tokenizer, call.request)
-          const created = Math.floor((yield* Clock.currentTimeMillis) / 1000)
-          const n = call.request.n ?? 1
-          const base = { id: completionId(), object: "chat.completion.chunk" as const, created, model: call.model, system_fingerprint: "fp_echo" }
-          const chunk = (choices: ChatCompletionChunk["choices"]): ChatCompletionChunk => ({ ...base, choices })
-          const all = <A>(f: (index: number) => A): Array<A> => Array.from({ length: n }, (_, index) => f(index))
-          const chunks: Array<ChatCompletionChunk> = []
+    /** Every chunk of the answer, computed at once; `pullPaced` hands them out on the Effect clock. */
+    const open = (call: ProviderCall): Effect.Effect<ChunkPull, GatewayError> =>
+      Effect.gen(function*() {
+        const answer = plan(yield* tokenizer, call.request)
+        const created = Math.floor((yield* Clock.currentTimeMillis) / 1000)
+        const n = call.request.n ?? 1
+        const base = { id: completionId(), object: "chat.completion.chunk" as const, created, model: call.model, system_fingerprint: "fp_echo" }
+        const chunk = (choices: ChatCompletionChunk["choices"]): ChatCompletionChunk => ({ ...base, choices })
+        const all = <A>(f: (index: number) => A): Array<A> => Array.from({ length: n }, (_, index) => f(index))
+        const chunks: Array<ChatCompletionChunk> = []
+        chunks.push(chunk(all((index) => ({
+          index,
+          delta: { role: "assistant", content: answer.toolCall !== undefined ? null : "", refusal: null },
+          logprobs: null,
+          finish_reason: null
+        }))))
+        if (answer.toolCall !== undefined) {
+          const call = answer.toolCall
           chunks.push(chunk(all((index) => ({
             index,
-            delta: { role: "assistant", content: answer.toolCall !== undefined ? null : "", refusal: null },
+            delta: {
+              tool_calls: [{ index: 0, id: `call_echo_${index}`, type: "function", function: { name: call.name, arguments: "" } }]
+            },
             logprobs: null,
             finish_reason: null
           }))))
-          if (answer.toolCall !== undefined) {
-            const call = answer.toolCall
+          for (let at = 0; at < call.arguments.length; at += 16) {
+            const piece = call.arguments.slice(at, at + 16)
             chunks.push(chunk(all((index) => ({
               index,
-              delta: {
-                tool_calls: [{ index: 0, id: `call_echo_${index}`, type: "function", function: { name: call.name, arguments: "" } }]
-              },
+              delta: { tool_calls: [{ index: 0, function: { arguments: piece } }] },
               logprobs: null,
               finish_reason: null
             }))))
-            for (let at = 0; at < call.arguments.length; at += 16) {
-              const piece = call.arguments.slice(at, at + 16)
-              chunks.push(chunk(all((index) => ({
-                index,
-                delta: { tool_calls: [{ index: 0, function: { arguments: piece } }] },
-                logprobs: null,
-                finish_reason: null
-              }))))
-            }
-          } else {
-            for (let at = 0; at < answer.pieces.length; at += perChunk) {
-              const content = answer.pieces.slice(at, at + perChunk).join("")
-              chunks.push(chunk(all((index) => ({ index, delta: { content }, logprobs: null, finish_reason: null }))))
-            }
           }
-          chunks.push(chunk(all((index) => ({ index, delta: {}, logprobs: null, finish_reason: answer.finishReason }))))
-          if (call.request.stream_options?.include_usage === true) chunks.push({ ...chunk([]), usage: answer.usage })
-          const stream = Stream.fromIterable(chunks)
-          return Duration.toMillis(delay) > 0 ? Stream.tap(stream, () => Effect.sleep(delay)) : stream
-        })
-      )
+        } else {
+          for (let at = 0; at < answer.pieces.length; at += perChunk) {
+            const content = answer.pieces.slice(at, at + perChunk).join("")
+            chunks.push(chunk(all((index) => ({ index, delta: { content }, logprobs: null, finish_reason: null }))))
+          }
+        }
+        chunks.push(chunk(all((index) => ({ index, delta: {}, logprobs: null, finish_reason: answer.finishReason }))))
+        if (call.request.stream_options?.include_usage === true) chunks.push({ ...chunk([]), usage: answer.usage })
+        return pullPaced(chunks, { latencyMs: delayMs, delayMs })
+      })
 
     const models: Effect.Effect<ReadonlyArray<ModelInfo>> = Effect.succeed([{ id: "echo", vendor: "echo", ownedBy: "switchyard" }])
 
-    return { family: "echo", supportsN: true, create, stream, models } satisfies Provider
+    return makeProvider({ family: "echo", supportsN: true, create, open, models })
   })
+
+/** Registers the echo vendor as `echo` in the `ProviderRegistry`. */
+export const layer = (options: EchoOptions = {}): Layer.Layer<never, never, ProviderRegistry> =>
+  ProviderRegistry.registration("echo", make(options))
+
+/** The `echo` section of a configuration file. */
+export const EchoSection = Schema.Struct({
+  /** Set `false` to leave the vendor out. */
+  enabled: Schema.optional(Schema.Boolean),
+  chunk_delay_ms: Schema.optional(Schema.Number.pipe(Schema.nonNegative())),
+  tokens_per_chunk: Schema.optional(Schema.Int.pipe(Schema.positive()))
+}).annotations({ identifier: "EchoSection" })
+export interface EchoSection extends Schema.Schema.Type<typeof EchoSection> {}
+
+/**
+ * The options of a configuration section and of the environment
+ * (`SWITCHYARD_ECHO_DELAY_MS`, which the section's `chunk_delay_ms` wins
+ * over), or `None` when the section disables the vendor.
+ */
+export const readOptions = (section: EchoSection = {}): Effect.Effect<Option.Option<EchoOptions>, ConfigError.ConfigError> =>
+  Effect.gen(function*() {
+    if (section.enabled === false) return Option.none()
+    const envDelay = Option.getOrUndefined(yield* Config.option(Config.number("SWITCHYARD_ECHO_DELAY_MS")))
+    const delay = section.chunk_delay_ms ?? envDelay
+    return Option.some({
+      ...(delay !== undefined ? { chunkDelayMs: delay } : {}),
+      ...(section.tokens_per_chunk !== undefined ? { tokensPerChunk: section.tokens_per_chunk } : {})
+    })
+  })
+
+/** Registers the echo vendor as a configuration section and the environment describe it, unless disabled. */
+export const layerConfig = (section: EchoSection = {}): Layer.Layer<never, ConfigError.ConfigError, ProviderRegistry> =>
+  layerIfConfigured(readOptions(section), layer)
