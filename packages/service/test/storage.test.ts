@@ -10,6 +10,7 @@ import {
   idTime,
   mintCompletionId,
   mintId,
+  mintSequentialId,
   PriceCatalogue,
   randomBase62
 } from "../src/index.js"
@@ -26,6 +27,9 @@ describe("ids", () => {
     expect(later > id).toBe(true)
     const many = new Set(Array.from({ length: 10_000 }, () => mintId("x_", t)))
     expect(many.size).toBe(10_000)
+    const sequential = Array.from({ length: 10_000 }, () => mintSequentialId("usage_", t))
+    expect(new Set(sequential).size).toBe(10_000)
+    expect(idTime("usage_", sequential[0]!)).toBe(t)
   })
 
   it("random base62 is uniform enough: every digit appears, none dominates", () => {

@@ -3,38 +3,28 @@
  * 1,000,000; 4 accounts, metadata `user` (1,000 values) and `env` (3 values))
  * and times pages through the repository, with and without filters.
  *
- *   tsx --conditions=@switchyard/source bench/list.bench.ts [sqlite|postgres] [N]
+ *   npm run bench -w @switchyard/store -- [sqlite|postgres] [N]
  *
  * PostgreSQL uses a fresh database on SWITCHYARD_TEST_DATABASE_URL's server.
  */
 import { SqlClient } from "@effect/sql"
-import { PgClient } from "@effect/sql-pg"
 import { PriceCatalogue, type StoredCompletionQuery, StoredCompletions } from "@switchyard/service"
-import * as fs from "node:fs"
-import * as os from "node:os"
-import * as path from "node:path"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Layer, Redacted, type Scope } from "effect"
 import { Database, type DatabaseLocation, layer, SqlStoredCompletions } from "../src/index.js"
+import { freshPostgres, freshSqlite } from "../src/testing/index.js"
 import { record } from "../test/support.js"
 
 const backend = process.argv[2] ?? "sqlite"
 const N = Number(process.argv[3] ?? 1_000_000)
 const T0 = Date.UTC(2026, 0, 1)
 
-const location = Effect.gen(function*() {
-  if (backend === "sqlite") {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sy-bench-"))
-    return { _tag: "sqlite", filename: path.join(dir, "switchyard.db") } as DatabaseLocation
-  }
-  const base = process.env.SWITCHYARD_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test"
-  const name = `sy_bench_${Date.now().toString(36)}`
-  yield* Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(`CREATE DATABASE ${name}`)).pipe(
-    Effect.provide(PgClient.layer({ url: Redacted.make(base) }))
+/** A fresh database for the run, removed at its end. */
+const location: Effect.Effect<DatabaseLocation, never, Scope.Scope> = backend === "sqlite"
+  ? Effect.map(freshSqlite, (filename) => ({ _tag: "sqlite", filename }) as const)
+  : Effect.map(
+    freshPostgres(process.env.SWITCHYARD_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test"),
+    (url) => ({ _tag: "postgres", url: Redacted.make(url) }) as const
   )
-  const url = new URL(base)
-  url.pathname = `/${name}`
-  return { _tag: "postgres", url: Redacted.make(url.toString()) } as DatabaseLocation
-})
 
 const program = Effect.gen(function*() {
   const where = yield* location
@@ -93,7 +83,7 @@ const program = Effect.gen(function*() {
   }))
 })
 
-Effect.runPromise(program).catch((error) => {
+Effect.runPromise(Effect.scoped(program)).catch((error) => {
   console.error(error)
   process.exit(1)
 })

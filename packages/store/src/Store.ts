@@ -41,6 +41,7 @@ const make = (options: StoreOptions) =>
       capacity: options.queueCapacity ?? 10_000,
       batchSize: options.batchSize ?? 200,
       drainTimeout: options.drainTimeout,
+      linger: options.writeLinger ?? Duration.millis(50),
       ping,
       describe: describeItem,
       onSettled: (batch) => SqlStoredCompletions.settlePending(pending, batch),

@@ -32,6 +32,8 @@ export interface StoreOptions {
   readonly batchSize?: number | undefined
   /** How long shutdown waits for the queue to drain (default 10 s). */
   readonly drainTimeout?: Duration.DurationInput | undefined
+  /** How long rows gather before a batch smaller than `batchSize` is written (default 50 ms). */
+  readonly writeLinger?: Duration.DurationInput | undefined
   /** How often keys' `last_used_at` is written (default 30 s). */
   readonly lastUsedFlushInterval?: Duration.DurationInput | undefined
 }

@@ -19,6 +19,13 @@ export interface WriteQueueOptions<A, E> {
   readonly describe?: ((item: A) => string) | undefined
   /** How long shutdown waits for the queue to drain (default 10 s). */
   readonly drainTimeout?: Duration.DurationInput | undefined
+  /**
+   * How long the writer lets rows gather before writing a batch smaller than
+   * `batchSize` (default 0: at once). A transaction has a fixed cost (on
+   * SQLite ~0.5 ms of CPU against ~16 µs per row in a batch of 100), so a few
+   * tens of milliseconds turn many small transactions into few large ones.
+   */
+  readonly linger?: Duration.DurationInput | undefined
   /** First retry delay (default 100 ms), doubled up to `maxRetryDelay` (default 5 s). */
   readonly retryDelay?: Duration.DurationInput | undefined
   readonly maxRetryDelay?: Duration.DurationInput | undefined
@@ -70,6 +77,7 @@ export const make = <A, E>(options: WriteQueueOptions<A, E>): Effect.Effect<Writ
     let closed = false
     const describe = options.describe ?? (() => "a row")
     const retryDelay = Duration.toMillis(options.retryDelay ?? Duration.millis(100))
+    const linger = Duration.toMillis(options.linger ?? Duration.zero)
     const maxRetryDelay = Duration.toMillis(options.maxRetryDelay ?? Duration.seconds(5))
 
     let nextSeq = 0
@@ -165,6 +173,7 @@ export const make = <A, E>(options: WriteQueueOptions<A, E>): Effect.Effect<Writ
           yield* Deferred.await(signalled)
           continue
         }
+        if (linger > 0 && !stopping && buffer.length < options.batchSize) yield* Effect.sleep(Duration.millis(linger))
         const batch = buffer.splice(0, options.batchSize)
         inflight = batch.length
         yield* writeBatch(batch.map(([, item]) => item))

@@ -29,7 +29,7 @@ const fakeDatabase = () => {
   return { state, write, ping }
 }
 
-const make = (db: ReturnType<typeof fakeDatabase>, options: { capacity?: number; batchSize?: number } = {}) =>
+const make = (db: ReturnType<typeof fakeDatabase>, options: { capacity?: number; batchSize?: number; linger?: number } = {}) =>
   Effect.gen(function*() {
     const scope = yield* Scope.make()
     const queue = yield* WriteQueue.make({
@@ -38,6 +38,7 @@ const make = (db: ReturnType<typeof fakeDatabase>, options: { capacity?: number;
       batchSize: options.batchSize ?? 10,
       write: db.write,
       ping: db.ping,
+      linger: options.linger ?? 0,
       describe: (n: number) => `row ${n}`
     }).pipe(Scope.extend(scope))
     return { queue, close: Scope.close(scope, Exit.void) }
@@ -56,6 +57,25 @@ describe("WriteQueue", () => {
       expect(db.state.written).toStrictEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
       expect(db.state.batches.every((b) => b.length <= 4)).toBe(true)
       expect(queue.stats()).toStrictEqual({ depth: 0, capacity: 100, written: 10, dropped: 0, failed: 0 })
+      yield* close
+    }))
+
+  it.effect("with a linger, rows gather into one batch (a full batch goes at once)", () =>
+    Effect.gen(function*() {
+      const db = fakeDatabase()
+      const { close, queue } = yield* make(db, { batchSize: 5, linger: 50 })
+      for (let i = 0; i < 3; i++) yield* queue.offer(i)
+      yield* settle
+      expect(db.state.batches).toStrictEqual([])
+      yield* TestClock.adjust(49)
+      yield* settle
+      expect(db.state.batches).toStrictEqual([])
+      yield* TestClock.adjust(1)
+      yield* settle
+      expect(db.state.batches).toStrictEqual([[0, 1, 2]])
+      for (let i = 3; i < 8; i++) yield* queue.offer(i)
+      yield* settle
+      expect(db.state.batches).toStrictEqual([[0, 1, 2], [3, 4, 5, 6, 7]])
       yield* close
     }))
 

@@ -8,7 +8,7 @@ import {
 } from "@switchyard/core"
 import { Context, Effect, Layer } from "effect"
 import type { RequestContext } from "../RequestContext.js"
-import { mintCompletionId, mintId } from "./Ids.js"
+import { mintCompletionId, mintSequentialId } from "./Ids.js"
 import { type StoredCompletionStatus, StoredCompletions } from "./StoredCompletions.js"
 import { UsageLedger } from "./UsageLedger.js"
 
@@ -124,7 +124,7 @@ export class CompletionRecorder extends Context.Tag("@switchyard/service/Complet
           // The target that answered (after any fallback), as the service reports it; else the one asked for.
           const target = context.record?.target ?? request.model
           const row = ledger.record({
-            id: mintId("usage_", call.startedAt),
+            id: mintSequentialId("usage_", call.startedAt),
             createdAt: call.startedAt,
             accountId,
             keyId,

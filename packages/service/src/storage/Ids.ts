@@ -45,6 +45,25 @@ const decodeTime = (text: string): number | undefined => {
  */
 export const mintId = (prefix: string, nowMs: number): string => `${prefix}${encodeTime(nowMs)}${randomBase62(16)}`
 
+const processTag = randomBase62(10)
+let sequence = 0
+
+/**
+ * A new id `prefix` + 8 base62 characters of the time + a random tag of this
+ * process + a counter: as unique as `mintId` (the tag has ~60 bits) without a
+ * call to the CSPRNG, for ids minted on every request (usage rows).
+ */
+export const mintSequentialId = (prefix: string, nowMs: number): string => {
+  sequence = (sequence + 1) % 62 ** 6
+  let n = sequence
+  let counter = ""
+  for (let i = 0; i < 6; i++) {
+    counter = BASE62[n % 62] + counter
+    n = Math.floor(n / 62)
+  }
+  return `${prefix}${encodeTime(nowMs)}${processTag}${counter}`
+}
+
 /** The creation time (ms) an id minted by `mintId` with this prefix carries; `undefined` for other ids. */
 export const idTime = (prefix: string, id: string): number | undefined =>
   id.startsWith(prefix) && id.length === prefix.length + TIME_WIDTH + 16
