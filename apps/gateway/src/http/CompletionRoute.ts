@@ -10,7 +10,7 @@ import {
   Sse,
   UnsupportedMediaType
 } from "@switchyard/core"
-import { ChatCompletions, type ChunkPull, makeCallRecord, type RequestContext } from "@switchyard/service"
+import { ChatCompletions, type ChunkPull, makeCallRecord, type RequestContext, routeModel } from "@switchyard/service"
 import { Cause, Effect, Either, Redacted, Runtime, Schema } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { Gateway } from "../config/GatewayConfig.js"
@@ -55,17 +55,23 @@ export const makeCompletionRoute = Effect.gen(function*() {
   const runtime = yield* Effect.runtime<never>()
   const runFork = Runtime.runFork(runtime)
   const limit = config.bodyLimitBytes
+  const routes = completions.routing.routes
 
   const respondCreate = (res: ServerResponse, exchange: Exchange, request: ChatCompletionRequest, context: RequestContext) =>
     Effect.map(completions.create(request, context), (completion) => {
       exchange.usage = completion.usage ?? undefined
+      const target = exchange.call?.target
+      if (target !== undefined) res.setHeader("x-switchyard-target", target)
       sendJson(res, exchange, 200, completion)
     })
 
   const respondStream = (res: ServerResponse, exchange: Exchange, request: ChatCompletionRequest, context: RequestContext) =>
     Effect.suspend(() => {
       const open = () => {
-        if (!res.headersSent) res.writeHead(200, { ...SSE_HEADERS, "x-request-id": exchange.requestId })
+        if (res.headersSent) return
+        const target = exchange.call?.target
+        if (target !== undefined) res.setHeader("x-switchyard-target", target)
+        res.writeHead(200, { ...SSE_HEADERS, "x-request-id": exchange.requestId })
       }
       // While nothing is written for `keepAliveMs`, send a comment (a plain timer, refreshed by
       // every write: cheaper than a fiber). Waiting that long for the first chunk commits the
@@ -148,17 +154,21 @@ export const makeCompletionRoute = Effect.gen(function*() {
     } catch (error) {
       return sendError(res, exchange, new RequestValidationError(jsonInvalid(error, text)))
     }
-    const alias = typeof json === "object" && json !== null ? (json as { model?: unknown }).model : undefined
-    if (typeof alias === "string" && Object.hasOwn(completions.aliases, alias)) {
-      json = { ...(json as object), model: completions.aliases[alias] }
+    const named = typeof json === "object" && json !== null ? (json as { model?: unknown }).model : undefined
+    // A route whose name is not a `vendor/model` decodes with its first target in its place, then gets its name back.
+    const route = typeof named === "string" && routes.size > 0 && !named.includes("/") ? routes.get(named) : undefined
+    if (route !== undefined) {
+      json = { ...(json as object), model: route.targets[0]!.model }
+    } else if (typeof named === "string" && Object.hasOwn(completions.aliases, named)) {
+      json = { ...(json as object), model: completions.aliases[named] }
     }
     const decoded = decodeRequest(json)
     if (Either.isLeft(decoded)) {
       const model = (json as { model?: unknown } | null)?.model
-      if (typeof model === "string") exchange.model = model
+      if (typeof model === "string") exchange.model = route !== undefined ? route.name : model
       return sendError(res, exchange, new RequestValidationError(fromParseIssue(decoded.left.issue)))
     }
-    const request = decoded.right
+    const request = route !== undefined ? { ...decoded.right, model: routeModel(route.name) } : decoded.right
     exchange.model = request.model
     exchange.stream = request.stream === true
     const providerKey = req.headers["x-openai-api-key"]

@@ -1,7 +1,7 @@
 import type { ChatCompletion, ChatCompletionChunk } from "@switchyard/core"
 import { Authenticator, ChatCompletions, ServiceConfig } from "@switchyard/service"
 import { FakeUpstream } from "@switchyard/service/testing"
-import { ConfigProvider, Context, Effect, ExecutionStrategy, Exit, Layer, Redacted, Scope } from "effect"
+import { ConfigProvider, Context, Effect, ExecutionStrategy, Exit, Layer, type Random, Redacted, Scope } from "effect"
 import * as Http from "node:http"
 import { Gateway, type GatewayConfig } from "../../src/config/GatewayConfig.js"
 import * as Server from "../../src/http/Listener.js"
@@ -95,6 +95,8 @@ export interface StartOptions {
   readonly upstream?: FakeUpstream.FakeHandler
   /** Replaces the service built from the configuration (e.g. a TestProvider). */
   readonly completions?: Layer.Layer<ChatCompletions>
+  /** The randomness the gateway runs with (load balancing), for deterministic tests. */
+  readonly random?: Random.Random
 }
 
 /**
@@ -124,7 +126,11 @@ export const startGateway = (options: StartOptions = {}): Effect.Effect<TestGate
       Layer.provide(Layer.succeed(Gateway, config))
     )
     const serverScope = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
-    const server = Context.get(yield* Layer.buildWithScope(layer, serverScope), Server.Server)
+    const built = Layer.buildWithScope(layer, serverScope)
+    const server = Context.get(
+      yield* (options.random !== undefined ? Effect.withRandom(built, options.random) : built),
+      Server.Server
+    )
     return {
       url: server.url,
       port: server.port,
