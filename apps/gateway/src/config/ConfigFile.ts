@@ -37,10 +37,14 @@ export class ConfigProblem extends Schema.TaggedError<ConfigProblem>()("ConfigPr
   message: Schema.String
 }) {}
 
-const formatIssue = (file: string, error: ParseResult.ParseError): string =>
-  ParseResult.ArrayFormatter.formatErrorSync(error)
+// An optional section that fails is also reported as "Expected undefined" at each level: noise beside the real problem.
+const formatIssue = (file: string, error: ParseResult.ParseError): string => {
+  const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
+  const real = issues.filter((issue) => !issue.message.startsWith("Expected undefined, actual"))
+  return (real.length > 0 ? real : issues)
     .map((issue) => `${file}: ${issue.path.length > 0 ? issue.path.join(".") : "(top level)"}: ${issue.message}`)
     .join("\n")
+}
 
 /** Reads and validates a JSON or YAML configuration file. */
 export const readConfigFile = (file: string): Effect.Effect<ConfigFile, ConfigProblem> =>
