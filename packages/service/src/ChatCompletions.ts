@@ -15,10 +15,10 @@ import type { ChunkPull, ModelInfo, ProviderCall } from "./Provider.js"
 import { ProviderRegistry, type Route } from "./ProviderRegistry.js"
 import type { RequestContext } from "./RequestContext.js"
 import { makePolicy, type ResiliencePolicy, retrySchedule, shouldRetry } from "./ResiliencePolicy.js"
-import { PROBE } from "./routing/CircuitBreaker.js"
+import { ADMITTED, PROBE } from "./routing/CircuitBreaker.js"
 import { orderTargets, runHedged, runInTurn } from "./routing/RouteExecutor.js"
 import { type PlannedTarget, type RoutePlan, Routing } from "./routing/Routing.js"
-import { type FallbackReason, fallbackReasonOf, type RoutingPolicy, type RoutingPolicyError } from "./routing/RoutingPolicy.js"
+import { countsAgainstBreaker, type FallbackReason, type RoutingPolicy, type RoutingPolicyError } from "./routing/RoutingPolicy.js"
 import { traced, tracingEnabled } from "./Tracing.js"
 import { fromStream, pullAfter, toStream } from "./transport/ChunkStream.js"
 
@@ -181,17 +181,20 @@ const makeChatCompletions = (options: ChatCompletionsOptions = {}) =>
      * the breaker (failures of the kinds `counts` names) and goes on the call's
      * record when the caller asked for one (`first`, then `retry` for each
      * re-run). An interrupted attempt is left open on the record:
-     * `settleAttempts` (or a hedge) marks it cancelled.
+     * `settleAttempts` (or a hedge) marks it cancelled. A call with the
+     * caller's own provider key bypasses the breaker: its failures (a bad or
+     * rate-limited key of one caller) must not close a target for everyone.
      */
     const observed = <A>(
       call: ProviderCall,
-      counts: ReadonlySet<FallbackReason>,
+      fallbackOn: ReadonlySet<FallbackReason>,
       attempt: Effect.Effect<A, GatewayError>
     ): Effect.Effect<A, GatewayError> => {
       const record = call.context.record
+      const counts = call.context.providerKey === undefined ? fallbackOn : undefined
       let runs = 0
       return Effect.suspend(() => {
-        const admission = breakers.admit(call.vendor, call.model, now())
+        const admission = counts === undefined ? ADMITTED : breakers.admit(call.vendor, call.model, now())
         if (admission > 0) {
           const target = `${call.vendor}/${call.model}`
           return Effect.fail(new NoHealthyTarget({ model: target, targets: [target], retryAfterMs: admission }))
@@ -204,15 +207,14 @@ const makeChatCompletions = (options: ChatCompletionsOptions = {}) =>
             if (Option.isSome(failure)) {
               const error = failure.value
               if (entry !== undefined) finishAttempt(record!, entry, outcomeOf(error), error.message)
-              const reason = fallbackReasonOf(error)
-              if (reason !== undefined && counts.has(reason)) breakers.failure(call.vendor, call.model, now())
+              if (counts !== undefined && countsAgainstBreaker(error, counts)) breakers.failure(call.vendor, call.model, now())
               else if (admission === PROBE) breakers.release(call.vendor, call.model)
             } else if (admission === PROBE) breakers.release(call.vendor, call.model)
             return Effect.failCause(cause)
           },
           onSuccess: (value) => {
             if (entry !== undefined) finishAttempt(record!, entry, "ok")
-            breakers.success(call.vendor, call.model)
+            if (counts !== undefined) breakers.success(call.vendor, call.model)
             return Effect.succeed(value)
           }
         })

@@ -7,11 +7,12 @@ import {
   type AllTargetsFailed,
   aggregateChunks,
   type NoHealthyTarget,
+  Unauthenticated,
   UpstreamRejected,
   UpstreamTimeout
 } from "@switchyard/core"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, Random, Stream, TestClock } from "effect"
+import { Effect, Fiber, Random, Redacted, Stream, TestClock } from "effect"
 import {
   ChatCompletions,
   type ChatCompletionsOptions,
@@ -285,6 +286,32 @@ describe("circuit breakers", () => {
       const none = failureOf(yield* Effect.exit(service.create(ask("smart"), makeContext()))) as NoHealthyTarget
       expect(none).toMatchObject({ _tag: "NoHealthyTarget", model: "smart", targets: ["a/one", "b/two"], retryAfterMs: 7_000 })
       expect(yield* calls("b")).toHaveLength(2)
+    }))
+
+  it.effect("calls with the caller's own provider key neither count against a breaker nor are refused by it", () =>
+    Effect.gen(function*() {
+      const { calls, service } = yield* routed(
+        { a: [TestProvider.rateLimited(undefined, "a"), TestProvider.rateLimited(undefined, "a"), TestProvider.rateLimited(undefined, "a"), TestProvider.reply("configured key")] },
+        { circuit_breaker: breaker },
+        { policy: { maxRetries: 0 } }
+      )
+      const own = makeContext({ providerKey: Redacted.make("sk-caller-own") })
+      for (let i = 0; i < 3; i++) yield* Effect.exit(service.create(ask("a/one"), own))
+      expect(yield* service.routing.circuits).toEqual([])
+      expect((yield* service.create(ask("a/one"), makeContext())).choices[0]!.message.content).toBe("configured key")
+      expect(yield* calls("a")).toHaveLength(4)
+    }))
+
+  it.effect("a target without a key for its vendor falls back, but never opens its breaker", () =>
+    Effect.gen(function*() {
+      const { service } = yield* routed(
+        { a: [TestProvider.fail(new Unauthenticated({ message: "No API key for `a`" }))], b: [TestProvider.reply("b")] },
+        { ...smart(["a/one", "b/two"]), circuit_breaker: breaker }
+      )
+      for (let i = 0; i < 3; i++) {
+        expect((yield* service.create(ask("smart"), makeContext())).choices[0]!.message.content).toBe("b")
+      }
+      expect(yield* service.routing.circuits).toEqual([])
     }))
 
   it.effect("a probe that is cancelled hands the probe to the next request", () =>

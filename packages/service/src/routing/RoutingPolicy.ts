@@ -5,7 +5,7 @@
  * `circuit_breaker:` sections of a configuration file and checks one built in
  * code, so the file and the code look the same.
  */
-import { type GatewayError, ModelRef, parseModelRef } from "@switchyard/core"
+import { type GatewayError, type ModelRef, parseModelRef } from "@switchyard/core"
 import { Schema } from "effect"
 
 /**
@@ -130,6 +130,17 @@ export const fallbackReasonOf = (error: GatewayError): FallbackReason | undefine
   }
 }
 
+/**
+ * Whether a failure counts against its target's circuit breaker: a kind the
+ * route falls back on, upstream. A provider that has no key for its vendor
+ * fails before sending anything: it falls back, but the vendor is not failing.
+ */
+export const countsAgainstBreaker = (error: GatewayError, fallbackOn: ReadonlySet<FallbackReason>): boolean => {
+  if (error._tag === "Unauthenticated") return false
+  const reason = fallbackReasonOf(error)
+  return reason !== undefined && fallbackOn.has(reason)
+}
+
 /** A problem in a routing policy, naming the setting. */
 export class RoutingPolicyError extends Schema.TaggedError<RoutingPolicyError>()("RoutingPolicyError", {
   message: Schema.String
@@ -178,6 +189,3 @@ export const routingProblems = (
  * server (or a library user) puts a route's name in a decoded request with this.
  */
 export const routeModel = (name: string): ModelRef => name as ModelRef
-
-/** Whether `ModelRef` accepts a name as it is (a route named `team/smart` does; `smart` does not). */
-export const isModelRef: (name: string) => boolean = Schema.is(ModelRef)
