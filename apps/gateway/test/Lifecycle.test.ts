@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ServiceConfig } from "@switchyard/service"
+import { Responses, ResponsesStore, ServiceConfig } from "@switchyard/service"
 import { FakeUpstream } from "@switchyard/service/testing"
 import { ConfigProvider, Duration, Effect, Fiber, Layer } from "effect"
 import type * as Http from "node:http"
@@ -61,7 +61,7 @@ const serviceLayer = ServiceConfig.layer({}).pipe(
 
 const makeServer = (overrides: GatewayOverrides & { port?: number }) =>
   Server.make.pipe(
-    Effect.provide(serviceLayer),
+    Effect.provide(Responses.layer().pipe(Layer.provide(ResponsesStore.layerMemory()), Layer.provideMerge(serviceLayer))),
     Effect.provide(authenticatorLayer(gatewayConfig(overrides))),
     Effect.provide(RequestLog.layer("text", () => undefined)),
     Effect.provide(Layer.succeed(Gateway, { ...gatewayConfig(overrides), port: overrides.port ?? 0 }))

@@ -180,6 +180,19 @@ describe("routes: fallback across vendors, over real HTTP", () => {
       expect(second.requests).toHaveLength(0)
     }), TIMEOUT)
 
+  it.scopedLive("the Responses API takes routes too: a fallback, and x-switchyard-target on its answer", () =>
+    Effect.gen(function*() {
+      const first = yield* FakeUpstream.scoped(failWith(503, "The server is overloaded"))
+      const second = yield* FakeUpstream.scoped(answerText("a response from the second vendor"))
+      const gateway = yield* routedGateway({ first, second }, { routes: { smart: route("first/big", "second/small") } })
+      const response = yield* Effect.promise(() => postJson(`${gateway.url}/v5/responses`, { model: "smart", input: "Say hello" }))
+      expect(response.status).toBe(200)
+      expect(response.headers["x-switchyard-target"]).toBe("second/small")
+      expect(JSON.parse(response.text)).toMatchObject({ object: "response", status: "completed" })
+      expect(response.text).toContain("a response from the second vendor")
+      expect(first.requests).toHaveLength(1)
+    }), TIMEOUT)
+
   it.scopedLive("x-switchyard-target is on direct calls too, streamed or not; /v5/models and /v1/models list the routes", () =>
     Effect.gen(function*() {
       const second = yield* FakeUpstream.scoped(answerText("direct"))

@@ -1,5 +1,5 @@
 import { describe, expect, layer } from "@effect/vitest"
-import { Authenticator, ServiceConfig } from "@switchyard/service"
+import { Authenticator, Responses, ResponsesStore, ServiceConfig } from "@switchyard/service"
 import { FakeUpstream, FakeVendors } from "@switchyard/service/testing"
 import { ConfigProvider, Context, Effect, Layer } from "effect"
 import OpenAI from "openai"
@@ -49,6 +49,7 @@ const GatewayLive = Layer.unwrapEffect(Effect.map(Fakes, (fakes) => {
   )
   const service: ServiceConfig.ServiceConfig = { retry: { max_retries: 0 }, echo: { enabled: false } }
   return Server.layer.pipe(
+    Layer.provide(Responses.layer().pipe(Layer.provide(ResponsesStore.layerMemory()))),
     Layer.provide(ServiceConfig.layer(service).pipe(Layer.provide(Layer.setConfigProvider(env)))),
     Layer.provide(RequestLog.layer("text", () => undefined)),
     Layer.provide(Authenticator.layer({})),

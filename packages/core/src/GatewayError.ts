@@ -63,6 +63,13 @@ export class ModelNotFound extends Schema.TaggedError<ModelNotFound>()("ModelNot
   }
 }
 
+/** A stored resource (a response, an item) does not exist, or belongs to another account (404). */
+export class ResourceNotFound extends Schema.TaggedError<ResourceNotFound>()("ResourceNotFound", {
+  message: Schema.String,
+  param: optional(Schema.String),
+  code: optional(Schema.String)
+}) {}
+
 /** The vendor cannot honour a request parameter (400, naming the parameter). */
 export class UnsupportedParameter extends Schema.TaggedError<UnsupportedParameter>()("UnsupportedParameter", {
   vendor: Schema.String,
@@ -238,6 +245,7 @@ export const GatewayError = Schema.Union(
   Forbidden,
   AccountForbidden,
   ModelNotFound,
+  ResourceNotFound,
   UnsupportedParameter,
   UpstreamRateLimited,
   UpstreamOverloaded,
@@ -308,6 +316,8 @@ export const describeError = (error: GatewayError): ErrorDescription => {
       return describeStatus(403, "permission_error", "account_forbidden")
     case "ModelNotFound":
       return describeStatus(404, "invalid_request_error", "model_not_found", "model")
+    case "ResourceNotFound":
+      return describeStatus(404, "invalid_request_error", error.code ?? "not_found", error.param ?? null)
     case "UnsupportedParameter":
       return describeStatus(400, "invalid_request_error", "unsupported_parameter", error.param)
     case "UpstreamRateLimited":

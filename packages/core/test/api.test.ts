@@ -78,4 +78,51 @@ describe("the generated OpenAPI document", () => {
       expect(generated.validate("ChatCompletionChunk", chunk).errors).toEqual([])
     }
   })
+
+  for (const version of ["v5", "v1"]) {
+    it(`/${version}/responses: the request, the JSON answer or its events, the stored response's GET, DELETE and input items`, () => {
+      const post = document.paths[`/${version}/responses`]?.["post"]
+      expect(post?.requestBody?.content["application/json"]?.schema).toStrictEqual(ref("CreateResponseRequest"))
+      const ok = post?.responses["200"]?.content
+      const json = ok?.["application/json"]?.schema.anyOf as ReadonlyArray<JsonSchema>
+      const events = ok?.["text/event-stream"]?.schema.anyOf as ReadonlyArray<JsonSchema>
+      expect(json[0]).toStrictEqual(ref("ResponseObject"))
+      expect(events).toStrictEqual(json.slice(1))
+      expect(events).toContainEqual(ref("ResponseCompletedEvent"))
+      expect(events).toContainEqual(ref("ResponseErrorEvent"))
+      expect(post?.responses["422"]?.content?.["application/json"]?.schema).toStrictEqual(ref("HTTPValidationError"))
+      const item = document.paths[`/${version}/responses/{response_id}`]!
+      expect(item["get"]?.responses["200"]?.content?.["application/json"]?.schema).toStrictEqual(ref("ResponseObject"))
+      expect(item["delete"]?.responses["200"]?.content?.["application/json"]?.schema).toStrictEqual(ref("ResponseDeleted"))
+      expect(item["get"]?.responses["404"]?.content?.["application/json"]?.schema).toStrictEqual(ref("ErrorEnvelope"))
+      const list = document.paths[`/${version}/responses/{response_id}/input_items`]?.["get"]
+      expect(list?.responses["200"]?.content?.["application/json"]?.schema).toStrictEqual(ref("ResponseItemList"))
+    })
+  }
+
+  it("accepts in its CreateResponseRequest what the clients send: text, items, tools, JSON output, chaining", () => {
+    for (
+      const body of [
+        { model: "anthropic/claude-sonnet-4-5", input: "Hello" },
+        {
+          model: "openai/gpt-4.1",
+          instructions: "Be brief.",
+          input: [
+            { role: "user", content: [{ type: "input_text", text: "Weather?" }] },
+            { type: "function_call", call_id: "call_1", name: "get_weather", arguments: "{}" },
+            { type: "function_call_output", call_id: "call_1", output: "sunny" },
+            { type: "item_reference", id: "msg_1" }
+          ],
+          tools: [{ type: "function", name: "get_weather", parameters: { type: "object" }, strict: true }],
+          tool_choice: { type: "function", name: "get_weather" },
+          text: { format: { type: "json_schema", name: "w", schema: { type: "object" }, strict: true } },
+          include: [],
+          previous_response_id: "resp_1",
+          stream: true
+        }
+      ]
+    ) {
+      expect(generated.validate("CreateResponseRequest", body).errors).toEqual([])
+    }
+  })
 })

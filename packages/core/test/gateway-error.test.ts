@@ -20,6 +20,7 @@ import {
   NoHealthyTarget,
   RequestTooLarge,
   requestValidationError,
+  ResourceNotFound,
   RouteNotFound,
   toErrorEnvelope,
   Unauthenticated,
@@ -108,6 +109,19 @@ const expectations: { readonly [Tag in GatewayError["_tag"]]: Expected } = {
     type: "invalid_request_error",
     code: "model_not_found",
     param: "model",
+    headers: {}
+  },
+  ResourceNotFound: {
+    error: new ResourceNotFound({
+      message: "Response with id 'resp_1' not found.",
+      param: "response_id",
+      code: "response_not_found"
+    }),
+    status: 404,
+    retryable: false,
+    type: "invalid_request_error",
+    code: "response_not_found",
+    param: "response_id",
     headers: {}
   },
   UnsupportedParameter: {

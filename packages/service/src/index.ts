@@ -11,6 +11,8 @@
  * - `providers/`: the HTTP skeleton (`HttpProvider`) and one folder per vendor family;
  * - `transport/`: outbound HTTP (`UpstreamHttp`), upstream error classification,
  *   streamed bodies as chunk pulls (`ChunkStream`);
+ * - `responses/`: the OpenAI Responses API over `ChatCompletions` (`Responses`),
+ *   its event writer, input translation and the `ResponsesStore` port;
  * - `testing/` (`@switchyard/service/testing`): fake upstreams and vendor fixtures.
  */
 export * from "./auth/Authenticator.js"
@@ -24,3 +26,8 @@ export * from "./ResiliencePolicy.js"
 export * from "./routing/index.js"
 export * as ServiceConfig from "./ServiceConfig.js"
 export * from "./transport/index.js"
+export * from "./responses/ResponseEventWriter.js"
+export * as ResponseIds from "./responses/ResponseIds.js"
+export * as ResponseInput from "./responses/ResponseInput.js"
+export * from "./responses/Responses.js"
+export * from "./responses/ResponsesStore.js"

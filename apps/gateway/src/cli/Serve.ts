@@ -1,6 +1,6 @@
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
-import { Authenticator, ChatCompletions, ServiceConfig } from "@switchyard/service"
+import { Authenticator, ChatCompletions, Responses, ResponsesStore, ServiceConfig } from "@switchyard/service"
 import { Console, Effect, Layer, Option } from "effect"
 import { Gateway, isLoopback, loadConfig } from "../config/GatewayConfig.js"
 import { RequestLog } from "../http/RequestLog.js"
@@ -33,6 +33,7 @@ export const serve = Command.make("serve", {
     // The HTTP stack loads only for `serve`: other commands start faster without it.
     const Listener = yield* Effect.promise(() => import("../http/Listener.js"))
     const layer = Listener.layer.pipe(
+      Layer.provide(Responses.layer().pipe(Layer.provide(ResponsesStore.layerMemory()))),
       Layer.provideMerge(ServiceConfig.layer(config.service)),
       Layer.provide(Authenticator.layer({ apiKeys: config.apiKeys, adminKeys: config.adminKeys })),
       Layer.provide(RequestLog.layer(config.logFormat)),

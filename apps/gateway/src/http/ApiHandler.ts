@@ -12,8 +12,9 @@ import { DocsHttpLive } from "./DocsHttp.js"
 import { ErrorMiddlewareLive } from "./ErrorMiddleware.js"
 import { HealthHttpLive } from "./HealthHttp.js"
 import { ModelsHttpLive } from "./ModelsHttp.js"
+import { ResponsesHttpLive } from "./ResponsesHttp.js"
 
-const Groups = Layer.mergeAll(ChatHttpLive, ModelsHttpLive, HealthHttpLive, DocsHttpLive).pipe(
+const Groups = Layer.mergeAll(ChatHttpLive, ResponsesHttpLive, ModelsHttpLive, HealthHttpLive, DocsHttpLive).pipe(
   Layer.provide(AuthenticationLive)
 )
 

@@ -2,45 +2,18 @@ import {
   ChatCompletionRequest,
   type ChatCompletionChunk,
   type GatewayError,
-  InternalError,
-  jsonInvalid,
   fromParseIssue,
-  RequestTooLarge,
   RequestValidationError,
-  Sse,
-  UnsupportedMediaType
+  Sse
 } from "@switchyard/core"
-import { ChatCompletions, type ChunkPull, makeCallRecord, type RequestContext, routeModel } from "@switchyard/service"
-import { Cause, Effect, Either, Redacted, Runtime, Schema } from "effect"
+import { ChatCompletions, type ChunkPull, type RequestContext, routeModel } from "@switchyard/service"
+import { Effect, Either, Runtime, Schema } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { Gateway } from "../config/GatewayConfig.js"
-import { type Exchange, sendError, sendJson } from "./Respond.js"
+import { awaitDrain, readJsonBody, requestContext, runExchange, SSE_HEADERS } from "./FastPath.js"
+import { type Exchange, sendError, sendJson, setTarget } from "./Respond.js"
 
 const decodeRequest = Schema.decodeUnknownEither(ChatCompletionRequest, { errors: "all" })
-
-const isJsonContentType = (value: string | undefined): boolean =>
-  value === undefined || value.length === 0 || /^application\/([\w.+-]+\+)?json\b/i.test(value.trim())
-
-const awaitDrain = (res: ServerResponse) =>
-  Effect.async<void>((resume) => {
-    const done = () => {
-      res.off("drain", done)
-      res.off("close", done)
-      resume(Effect.void)
-    }
-    res.on("drain", done)
-    res.on("close", done)
-    return Effect.sync(() => {
-      res.off("drain", done)
-      res.off("close", done)
-    })
-  })
-
-const SSE_HEADERS = {
-  "content-type": "text/event-stream; charset=utf-8",
-  "cache-control": "no-cache",
-  "x-accel-buffering": "no"
-}
 
 /**
  * The fast path of `POST /v5/chat/completions` (and `/v1`), on plain node:http:
@@ -60,8 +33,7 @@ export const makeCompletionRoute = Effect.gen(function*() {
   const respondCreate = (res: ServerResponse, exchange: Exchange, request: ChatCompletionRequest, context: RequestContext) =>
     Effect.map(completions.create(request, context), (completion) => {
       exchange.usage = completion.usage ?? undefined
-      const target = exchange.call?.target
-      if (target !== undefined) res.setHeader("x-switchyard-target", target)
+      setTarget(res, exchange)
       sendJson(res, exchange, 200, completion)
     })
 
@@ -69,8 +41,7 @@ export const makeCompletionRoute = Effect.gen(function*() {
     Effect.suspend(() => {
       const open = () => {
         if (res.headersSent) return
-        const target = exchange.call?.target
-        if (target !== undefined) res.setHeader("x-switchyard-target", target)
+        setTarget(res, exchange)
         res.writeHead(200, { ...SSE_HEADERS, "x-request-id": exchange.requestId })
       }
       // While nothing is written for `keepAliveMs`, send a comment (a plain timer, refreshed by
@@ -119,41 +90,8 @@ export const makeCompletionRoute = Effect.gen(function*() {
       )
     })
 
-  const run = (res: ServerResponse, exchange: Exchange, request: ChatCompletionRequest, context: RequestContext) => {
-    const program = (request.stream === true
-      ? respondStream(res, exchange, request, context)
-      : respondCreate(res, exchange, request, context)).pipe(
-        Effect.catchAll((error) => Effect.sync(() => sendError(res, exchange, error))),
-        Effect.catchAllDefect((defect) =>
-          Effect.zipRight(
-            Effect.logError("Unexpected failure", Cause.die(defect)).pipe(
-              Effect.annotateLogs("request_id", exchange.requestId)
-            ),
-            Effect.sync(() => {
-              const error = new InternalError({ message: "Internal error: the request could not be completed." })
-              if (res.headersSent) {
-                exchange.error = error.message
-                res.end(Sse.encodeError(error))
-              } else sendError(res, exchange, error)
-            })
-          )
-        )
-      )
-    const fiber = runFork(program)
-    res.on("close", () => {
-      if (!res.writableFinished) fiber.unsafeInterruptAsFork(fiber.id())
-    })
-    return fiber
-  }
-
-  const accept = (req: IncomingMessage, res: ServerResponse, exchange: Exchange, body: Buffer) => {
-    let json: unknown
-    const text = body.toString("utf8")
-    try {
-      json = JSON.parse(text)
-    } catch (error) {
-      return sendError(res, exchange, new RequestValidationError(jsonInvalid(error, text)))
-    }
+  const accept = (req: IncomingMessage, res: ServerResponse, exchange: Exchange, body: unknown) => {
+    let json = body
     const named = typeof json === "object" && json !== null ? (json as { model?: unknown }).model : undefined
     // A route whose name is not a `vendor/model` decodes with its first target in its place, then gets its name back.
     const route = typeof named === "string" && routes.size > 0 && !named.includes("/") ? routes.get(named) : undefined
@@ -171,46 +109,14 @@ export const makeCompletionRoute = Effect.gen(function*() {
     const request = route !== undefined ? { ...decoded.right, model: routeModel(route.name) } : decoded.right
     exchange.model = request.model
     exchange.stream = request.stream === true
-    const providerKey = req.headers["x-openai-api-key"]
-    const context: RequestContext = {
-      requestId: exchange.requestId,
-      record: (exchange.call = makeCallRecord()),
-      accountId: exchange.account,
-      keyId: exchange.keyId,
-      ...(typeof providerKey === "string" && providerKey.length > 0 ? { providerKey: Redacted.make(providerKey) } : {})
-    }
-    run(res, exchange, request, context)
+    const context = requestContext(req, exchange)
+    const program = request.stream === true
+      ? respondStream(res, exchange, request, context)
+      : respondCreate(res, exchange, request, context)
+    runExchange(runFork, res, exchange, program, (error) => Effect.sync(() => res.end(Sse.encodeError(error))))
   }
 
   /** Handles one request. */
-  return (req: IncomingMessage, res: ServerResponse, exchange: Exchange): void => {
-    const contentType = req.headers["content-type"]
-    if (!isJsonContentType(contentType)) {
-      res.setHeader("connection", "close")
-      return sendError(res, exchange, new UnsupportedMediaType({ contentType: contentType ?? "" }))
-    }
-    const declared = Number(req.headers["content-length"])
-    if (declared > limit) {
-      res.setHeader("connection", "close")
-      return sendError(res, exchange, new RequestTooLarge({ limitBytes: limit }))
-    }
-    const parts: Array<Buffer> = []
-    let size = 0
-    let tooLarge = false
-    req.on("data", (part: Buffer) => {
-      if (tooLarge) return
-      size += part.length
-      if (size > limit) {
-        tooLarge = true
-        parts.length = 0
-        res.setHeader("connection", "close")
-        sendError(res, exchange, new RequestTooLarge({ limitBytes: limit }))
-        return
-      }
-      parts.push(part)
-    })
-    req.on("end", () => {
-      if (!tooLarge) accept(req, res, exchange, parts.length === 1 ? parts[0]! : Buffer.concat(parts, size))
-    })
-  }
+  return (req: IncomingMessage, res: ServerResponse, exchange: Exchange): void =>
+    readJsonBody(req, res, exchange, limit, (json) => accept(req, res, exchange, json))
 })

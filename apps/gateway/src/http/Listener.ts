@@ -1,5 +1,5 @@
 import { InvalidRequest, RequestTooLarge, toErrorEnvelope } from "@switchyard/core"
-import { Authenticator, ChatCompletions, newRequestId, settleAttempts } from "@switchyard/service"
+import { Authenticator, ChatCompletions, newRequestId, type Responses, settleAttempts } from "@switchyard/service"
 import { Context, Effect, Either, Layer } from "effect"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
@@ -11,11 +11,13 @@ import { makeCompletionRoute } from "./CompletionRoute.js"
 import { Draining, Exchanges } from "./ListenerState.js"
 import { isOpenPath } from "./OpenPaths.js"
 import { RequestLog } from "./RequestLog.js"
+import { makeResponsesRoute } from "./ResponsesRoute.js"
 import { type Exchange, sendError } from "./Respond.js"
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/
 
 const COMPLETION_PATHS: ReadonlySet<string> = new Set(["/v5/chat/completions", "/v1/chat/completions"])
+const RESPONSES_PATHS: ReadonlySet<string> = new Set(["/v5/responses", "/v1/responses"])
 
 /** A request whose body was read already: the same request line and headers, the body played again. */
 const replay = (req: Http.IncomingMessage, body: Buffer): Http.IncomingMessage =>
@@ -48,8 +50,8 @@ export class StartupError extends Error {
 /**
  * Starts the one node:http listener. Every request but those for the open
  * paths is authenticated first (401/403 before anything else); then
- * `POST /v5|v1/chat/completions` takes the fast path and everything else the
- * HttpApi. Closing the scope drains it: new connections are refused,
+ * `POST /v5|v1/chat/completions` and `POST /v5|v1/responses` take their fast
+ * paths and everything else the HttpApi. Closing the scope drains it: new connections are refused,
  * in-flight requests and streams get the grace period to finish, then the
  * rest are cut.
  */
@@ -73,6 +75,7 @@ export const make = Effect.gen(function*() {
   let idle: Array<() => void> = []
   const exchanges = new WeakMap<object, Exchange>()
   const completion = yield* makeCompletionRoute
+  const responses = yield* makeResponsesRoute
   const api = yield* makeApiHandler.pipe(
     Effect.provideService(Draining, () => draining),
     Effect.provideService(Exchanges, {
@@ -129,7 +132,10 @@ export const make = Effect.gen(function*() {
       }
       exchange.keyId = caller.right.principal.keyId
       exchange.account = caller.right.accountId
-      if (req.method === "POST" && COMPLETION_PATHS.has(path)) return completion(req, res, exchange)
+      if (req.method === "POST") {
+        if (COMPLETION_PATHS.has(path)) return completion(req, res, exchange)
+        if (RESPONSES_PATHS.has(path)) return responses(req, res, exchange)
+      }
     }
     res.setHeader("x-request-id", exchange.requestId)
     const hasBody = req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"]) > 0
@@ -227,7 +233,7 @@ export const make = Effect.gen(function*() {
 })
 
 /** The server as a layer: up while the layer is, drained when it is released. */
-export const layer: Layer.Layer<Server, StartupError, Gateway | ChatCompletions | RequestLog | Authenticator> = Layer.scoped(
+export const layer: Layer.Layer<Server, StartupError, Gateway | ChatCompletions | Responses | RequestLog | Authenticator> = Layer.scoped(
   Server,
   make
 )

@@ -1,5 +1,5 @@
 import type { ChatCompletion, ChatCompletionChunk } from "@switchyard/core"
-import { Authenticator, ChatCompletions, ServiceConfig } from "@switchyard/service"
+import { Authenticator, ChatCompletions, Responses, ResponsesStore, ServiceConfig } from "@switchyard/service"
 import { FakeUpstream } from "@switchyard/service/testing"
 import { ConfigProvider, Context, Effect, ExecutionStrategy, Exit, Layer, type Random, Redacted, Scope } from "effect"
 import * as Http from "node:http"
@@ -97,6 +97,8 @@ export interface StartOptions {
   readonly completions?: Layer.Layer<ChatCompletions>
   /** The randomness the gateway runs with (load balancing), for deterministic tests. */
   readonly random?: Random.Random
+  /** Where responses are kept (default: a fresh in-memory store). */
+  readonly store?: Layer.Layer<ResponsesStore>
 }
 
 /**
@@ -120,7 +122,8 @@ export const startGateway = (options: StartOptions = {}): Effect.Effect<TestGate
       )
     const config = gatewayConfig(options.gateway)
     const layer = Server.layer.pipe(
-      Layer.provide(completions),
+      Layer.provide(Responses.layer().pipe(Layer.provide(options.store ?? ResponsesStore.layerMemory()))),
+      Layer.provideMerge(completions),
       Layer.provide(authenticatorLayer(config)),
       Layer.provide(RequestLog.layer("text", log.sink)),
       Layer.provide(Layer.succeed(Gateway, config))

@@ -4,6 +4,7 @@ import { ChatGroup } from "./ChatGroup.js"
 import { DocsGroup } from "./DocsGroup.js"
 import { HealthGroup } from "./HealthGroup.js"
 import { ModelsGroup } from "./ModelsGroup.js"
+import { ResponsesGroup } from "./ResponsesGroup.js"
 
 type Json = Record<string, unknown>
 
@@ -12,7 +13,7 @@ const STATUS_DESCRIPTIONS: Readonly<Record<string, string>> = {
   "400": "Invalid request, unsupported parameter, or rejected by the vendor",
   "401": "Missing or invalid API key",
   "403": "The key may not act for the selected account",
-  "404": "Unknown model vendor",
+  "404": "Unknown model vendor, or no such stored response or item",
   "413": "Request body too large",
   "415": "Body is not JSON",
   "422": "Validation Error",
@@ -71,13 +72,14 @@ const describeErrors = (spec: Record<string, any>): Record<string, any> => {
  */
 export class SwitchyardApi extends HttpApi.make("switchyard")
   .add(ChatGroup)
+  .add(ResponsesGroup)
   .add(ModelsGroup)
   .add(HealthGroup)
   .add(DocsGroup)
   .annotateContext(OpenApi.annotations({
     title: "Switchyard: EGP/SGP v5 Chat Completions",
     version: "0.1.0",
-    description: "An OpenAI-compatible chat completions gateway. Authenticate with `x-api-key` or `Authorization: Bearer`.",
+    description: "An OpenAI-compatible chat completions gateway, with the Responses API over every vendor. Authenticate with `x-api-key` or `Authorization: Bearer`.",
     transform: describeErrors
   }))
 {}

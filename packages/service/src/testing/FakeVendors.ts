@@ -10,7 +10,9 @@ import * as OpenAiFixtures from "./OpenAiFixtures.js"
  * answers whichever vendor serves it. The last user message picks the turn:
  * anything mentioning the weather asks for a `get_weather` call (answered
  * once the tool's result comes back), "rate limit" gets a 429, "bad request"
- * a 400 with the vendor's message, anything else a greeting.
+ * a 400 with the vendor's message, a request for JSON output (OpenAI's
+ * `response_format`, Anthropic's forced tool, Gemini's `responseMimeType`)
+ * the `structured` object, anything else a greeting.
  */
 export const Conversation = {
   greeting: ["Hello!", " How can", " I help", " you today?"],
@@ -19,6 +21,8 @@ export const Conversation = {
   /** Seconds the 429s ask to wait. */
   retryAfterSeconds: 30,
   usage: { prompt: 25, completion: 12 },
+  /** The answer to a request for JSON output. */
+  structured: { city: "Paris", temperature_c: 21, conditions: "sunny" },
   badRequest: {
     openai: "Invalid 'messages[0].content': string too long.",
     anthropic: "messages.0.content: text content blocks must be non-empty",
@@ -27,15 +31,24 @@ export const Conversation = {
 } as const
 
 /** The turn a request asks for. */
-export type Turn = "greeting" | "toolCall" | "afterTool" | "rateLimit" | "badRequest"
+export type Turn = "greeting" | "toolCall" | "afterTool" | "rateLimit" | "badRequest" | "structured"
 
-const turnOf = (lastUserText: string, answersTool: boolean): Turn => {
+const turnOf = (lastUserText: string, answersTool: boolean, wantsJson = false): Turn => {
   if (answersTool) return "afterTool"
   const text = lastUserText.toLowerCase()
   if (text.includes("rate limit")) return "rateLimit"
   if (text.includes("bad request")) return "badRequest"
+  if (wantsJson) return "structured"
   if (text.includes("weather")) return "toolCall"
   return "greeting"
+}
+
+const structuredJson = () => JSON.stringify(Conversation.structured)
+
+/** The structured answer in two pieces, as a stream would carry it. */
+const structuredPieces = () => {
+  const json = structuredJson()
+  return [json.slice(0, 12), json.slice(12)]
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
@@ -118,7 +131,8 @@ export const openAi: FakeHandler = (request, response) => {
   const text = typeof lastUser?.content === "string"
     ? lastUser.content
     : asArray(lastUser?.content).map((p) => String(asRecord(p).text ?? "")).join("")
-  const turn = turnOf(text, last.role === "tool")
+  const format = asRecord(body.response_format).type
+  const turn = turnOf(text, last.role === "tool", format === "json_schema" || format === "json_object")
   const stream = body.stream === true
   const includeUsage = asRecord(body.stream_options).include_usage === true
   const n = typeof body.n === "number" ? body.n : 1
@@ -140,7 +154,11 @@ export const openAi: FakeHandler = (request, response) => {
         : sendJson(response, 200, OpenAiFixtures.toolCallCompletion([call], { usage }))
     }
     default: {
-      const pieces = turn === "afterTool" ? Conversation.afterTool : Conversation.greeting
+      const pieces = turn === "structured"
+        ? structuredPieces()
+        : turn === "afterTool"
+        ? Conversation.afterTool
+        : Conversation.greeting
       return stream
         ? sendOpenAiSse(response, OpenAiFixtures.textChunks(pieces, { includeUsage, n, usage }))
         : sendJson(response, 200, OpenAiFixtures.textCompletion(pieces.join(""), { n, usage }))
@@ -194,7 +212,9 @@ export const anthropic: FakeHandler = (request, response) => {
   const last = messages[messages.length - 1] ?? {}
   const blocks = typeof last.content === "string" ? [{ type: "text", text: last.content }] : asArray(last.content).map(asRecord)
   const text = blocks.filter((b) => b.type === "text").map((b) => String(b.text)).join("")
-  const turn = turnOf(text, blocks.some((b) => b.type === "tool_result"))
+  const forced = asRecord(body.tool_choice)
+  const jsonTool = forced.type === "tool" && forced.name !== Conversation.toolCall.name ? String(forced.name) : undefined
+  const turn = turnOf(text, blocks.some((b) => b.type === "tool_result"), jsonTool !== undefined)
   const stream = body.stream === true
   const usage = { input_tokens: Conversation.usage.prompt, output_tokens: Conversation.usage.completion, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 }
   switch (turn) {
@@ -209,6 +229,12 @@ export const anthropic: FakeHandler = (request, response) => {
       return anthropicInvalid(response, Conversation.badRequest.anthropic)
     case "toolCall": {
       const tool = { id: "toolu_01A09q90qw90lq917835lq9", name: Conversation.toolCall.name, input: { ...Conversation.toolCall.args } }
+      return stream
+        ? sendAnthropicSse(response, AnthropicFixtures.toolUseStream([tool], { usage }))
+        : sendJson(response, 200, AnthropicFixtures.toolUseMessage([tool], { usage }))
+    }
+    case "structured": {
+      const tool = { id: "toolu_01JsonAnswer000000000000", name: jsonTool!, input: { ...Conversation.structured } }
       return stream
         ? sendAnthropicSse(response, AnthropicFixtures.toolUseStream([tool], { usage }))
         : sendJson(response, 200, AnthropicFixtures.toolUseMessage([tool], { usage }))
@@ -265,7 +291,8 @@ export const gemini: FakeHandler = (request, response) => {
   const last = contents[contents.length - 1] ?? {}
   const parts = asArray(last.parts).map(asRecord)
   const text = parts.filter((p) => typeof p.text === "string").map((p) => String(p.text)).join("")
-  const turn = turnOf(text, parts.some((p) => p.functionResponse !== undefined))
+  const wantsJson = asRecord(body.generationConfig).responseMimeType === "application/json"
+  const turn = turnOf(text, parts.some((p) => p.functionResponse !== undefined), wantsJson)
   const stream = match[2] !== "generateContent"
   const n = Number(asRecord(body.generationConfig).candidateCount ?? 1)
   const usage = {
@@ -290,7 +317,11 @@ export const gemini: FakeHandler = (request, response) => {
         : sendJson(response, 200, GeminiFixtures.functionCallResponse([call], { usage, modelVersion }))
     }
     default: {
-      const pieces = turn === "afterTool" ? Conversation.afterTool : Conversation.greeting
+      const pieces = turn === "structured"
+        ? structuredPieces()
+        : turn === "afterTool"
+        ? Conversation.afterTool
+        : Conversation.greeting
       if (!stream) {
         return sendJson(
           response,

@@ -1,0 +1,126 @@
+import {
+  type GatewayError,
+  InternalError,
+  jsonInvalid,
+  RequestTooLarge,
+  RequestValidationError,
+  UnsupportedMediaType
+} from "@switchyard/core"
+import { Cause, Effect, type Fiber, Redacted } from "effect"
+import type { IncomingMessage, ServerResponse } from "node:http"
+import { makeCallRecord, type RequestContext } from "@switchyard/service"
+import { type Exchange, sendError } from "./Respond.js"
+
+const isJsonContentType = (value: string | undefined): boolean =>
+  value === undefined || value.length === 0 || /^application\/([\w.+-]+\+)?json\b/i.test(value.trim())
+
+export const SSE_HEADERS = {
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-cache",
+  "x-accel-buffering": "no"
+}
+
+export const awaitDrain = (res: ServerResponse) =>
+  Effect.async<void>((resume) => {
+    const done = () => {
+      res.off("drain", done)
+      res.off("close", done)
+      resume(Effect.void)
+    }
+    res.on("drain", done)
+    res.on("close", done)
+    return Effect.sync(() => {
+      res.off("drain", done)
+      res.off("close", done)
+    })
+  })
+
+export const readJsonBody = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  exchange: Exchange,
+  limit: number,
+  then: (json: unknown) => void
+): void => {
+  const contentType = req.headers["content-type"]
+  if (!isJsonContentType(contentType)) {
+    res.setHeader("connection", "close")
+    return sendError(res, exchange, new UnsupportedMediaType({ contentType: contentType ?? "" }))
+  }
+  const declared = Number(req.headers["content-length"])
+  if (declared > limit) {
+    res.setHeader("connection", "close")
+    return sendError(res, exchange, new RequestTooLarge({ limitBytes: limit }))
+  }
+  const parts: Array<Buffer> = []
+  let size = 0
+  let tooLarge = false
+  req.on("data", (part: Buffer) => {
+    if (tooLarge) return
+    size += part.length
+    if (size > limit) {
+      tooLarge = true
+      parts.length = 0
+      res.setHeader("connection", "close")
+      sendError(res, exchange, new RequestTooLarge({ limitBytes: limit }))
+      return
+    }
+    parts.push(part)
+  })
+  req.on("end", () => {
+    if (tooLarge) return
+    const text = (parts.length === 1 ? parts[0]! : Buffer.concat(parts, size)).toString("utf8")
+    let json: unknown
+    try {
+      json = JSON.parse(text)
+    } catch (error) {
+      return sendError(res, exchange, new RequestValidationError(jsonInvalid(error, text)))
+    }
+    then(json)
+  })
+}
+
+export const requestContext = (req: IncomingMessage, exchange: Exchange): RequestContext => {
+  const providerKey = req.headers["x-openai-api-key"]
+  return {
+    requestId: exchange.requestId,
+    record: (exchange.call = makeCallRecord()),
+    accountId: exchange.account,
+    keyId: exchange.keyId,
+    ...(typeof providerKey === "string" && providerKey.length > 0 ? { providerKey: Redacted.make(providerKey) } : {})
+  }
+}
+
+export const internalError = () => new InternalError({ message: "Internal error: the request could not be completed." })
+
+/**
+ * Runs a request's program in a fiber of its own: typed failures are answered
+ * in the envelope, defects are logged and answered as a 500 (or reported
+ * in-band once the headers are out), and a client that goes away interrupts it.
+ */
+export const runExchange = (
+  runFork: <A, E>(effect: Effect.Effect<A, E>) => Fiber.RuntimeFiber<A, E>,
+  res: ServerResponse,
+  exchange: Exchange,
+  program: Effect.Effect<void, GatewayError>,
+  inBand: (error: GatewayError) => Effect.Effect<void>
+) => {
+  const fiber = runFork(program.pipe(
+    Effect.catchAll((error) => Effect.sync(() => sendError(res, exchange, error))),
+    Effect.catchAllDefect((defect) =>
+      Effect.zipRight(
+        Effect.logError("Unexpected failure", Cause.die(defect)).pipe(Effect.annotateLogs("request_id", exchange.requestId)),
+        Effect.suspend(() => {
+          const error = internalError()
+          if (!res.headersSent) return Effect.sync(() => sendError(res, exchange, error))
+          exchange.error = error.message
+          return inBand(error)
+        })
+      )
+    )
+  ))
+  res.on("close", () => {
+    if (!res.writableFinished) fiber.unsafeInterruptAsFork(fiber.id())
+  })
+  return fiber
+}

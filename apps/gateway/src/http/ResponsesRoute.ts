@@ -1,0 +1,150 @@
+import {
+  CreateResponseRequest,
+  encodeResponseEvent,
+  fromParseIssue,
+  type GatewayError,
+  RequestValidationError,
+  type ResponseObject,
+  type ResponseStreamEvent,
+  Sse
+} from "@switchyard/core"
+import { type PreparedResponse, type RequestContext, Responses } from "@switchyard/service"
+import { Effect, Either, Runtime, Schema } from "effect"
+import type { IncomingMessage, ServerResponse } from "node:http"
+import { Gateway } from "../config/GatewayConfig.js"
+import { awaitDrain, readJsonBody, requestContext, runExchange, SSE_HEADERS } from "./FastPath.js"
+import { type Exchange, sendError, sendJson, setTarget } from "./Respond.js"
+
+const decodeRequest = Schema.decodeUnknownEither(CreateResponseRequest, { errors: "all" })
+
+const isTerminal = (event: ResponseStreamEvent): event is Extract<ResponseStreamEvent, { readonly response: ResponseObject }> =>
+  event.type === "response.completed" || event.type === "response.incomplete" || event.type === "response.failed"
+
+const noteResponse = (exchange: Exchange, response: ResponseObject) => {
+  if (response.usage !== null) {
+    exchange.usage = {
+      prompt_tokens: response.usage.input_tokens,
+      completion_tokens: response.usage.output_tokens,
+      total_tokens: response.usage.total_tokens
+    }
+  }
+  if (response.error !== null) exchange.error = response.error.message
+}
+
+/**
+ * The fast path of `POST /v5/responses` (and `/v1`), beside the chat one: the
+ * body is read and validated without Effect, one fiber per request runs the
+ * Responses facade, and a stream's events are written straight to the socket
+ * in batches (`event:` and `data:` lines). A client that goes away interrupts
+ * the fiber, which aborts the upstream call.
+ */
+export const makeResponsesRoute = Effect.gen(function*() {
+  const responses = yield* Responses
+  const config = yield* Gateway
+  const runtime = yield* Effect.runtime<never>()
+  const runFork = Runtime.runFork(runtime)
+  const limit = config.bodyLimitBytes
+
+  const respondCreate = (res: ServerResponse, exchange: Exchange, request: CreateResponseRequest, context: RequestContext) =>
+    Effect.map(responses.create(request, context), (response) => {
+      noteResponse(exchange, response)
+      setTarget(res, exchange)
+      sendJson(res, exchange, 200, response)
+    })
+
+  const respondStream = (res: ServerResponse, exchange: Exchange, prepared: PreparedResponse) =>
+    Effect.suspend(() => {
+      const open = () => {
+        if (res.headersSent) return
+        setTarget(res, exchange)
+        res.writeHead(200, { ...SSE_HEADERS, "x-request-id": exchange.requestId })
+      }
+      // As on the chat path: a comment after `keepAliveMs` of silence. Silence before the model's
+      // first chunk commits the answer: `response.created` goes out then, and a later failure is
+      // reported in-band (`error`, `response.failed`).
+      const keepAlive = setTimeout(() => {
+        if (res.writableEnded) return
+        if (!res.headersSent) {
+          open()
+          res.write(encode(prepared.start()))
+        }
+        res.write(Sse.KEEP_ALIVE)
+        keepAlive.refresh()
+      }, config.keepAliveMs)
+      const encode = (events: ReadonlyArray<ResponseStreamEvent>): string => {
+        let text = ""
+        for (const event of events) {
+          if (isTerminal(event)) noteResponse(exchange, event.response)
+          text += encodeResponseEvent(event)
+        }
+        return text
+      }
+      /** Writes a batch; `undefined` once the terminal event is out (the answer is then complete). */
+      const write = (events: ReadonlyArray<ResponseStreamEvent>): boolean | undefined => {
+        const text = encode(events)
+        keepAlive.refresh()
+        open()
+        if (events.length > 0 && isTerminal(events[events.length - 1]!)) {
+          res.end(text)
+          return undefined
+        }
+        return res.write(text)
+      }
+      const next = (written: boolean | undefined, pull: Effect.Effect<ReadonlyArray<ResponseStreamEvent> | null>) =>
+        written === undefined ? Effect.void : written ? relay(pull) : Effect.zipRight(awaitDrain(res), relay(pull))
+      const relay = (pull: Effect.Effect<ReadonlyArray<ResponseStreamEvent> | null>): Effect.Effect<void> =>
+        Effect.flatMap(pull, (events) => {
+          if (events !== null) return next(write(events), pull)
+          open()
+          res.end()
+          return Effect.void
+        })
+      return prepared.open.pipe(
+        Effect.matchEffect({
+          onFailure: (error) => res.headersSent ? inBand(res, prepared, error) : Effect.fail(error),
+          onSuccess: ({ first, pull }) => next(write(first), pull)
+        }),
+        Effect.scoped,
+        Effect.ensuring(Effect.sync(() => clearTimeout(keepAlive)))
+      )
+    })
+
+  const inBand = (res: ServerResponse, prepared: PreparedResponse, error: GatewayError) =>
+    Effect.map(prepared.fail(error), (events) => {
+      let text = ""
+      for (const event of events) text += encodeResponseEvent(event)
+      res.end(text)
+    })
+
+  const accept = (req: IncomingMessage, res: ServerResponse, exchange: Exchange, json: unknown) => {
+    const decoded = decodeRequest(json)
+    if (Either.isLeft(decoded)) {
+      const model = (json as { model?: unknown } | null)?.model
+      if (typeof model === "string") exchange.model = model
+      return sendError(res, exchange, new RequestValidationError(fromParseIssue(decoded.left.issue)))
+    }
+    const request = decoded.right
+    exchange.model = request.model
+    exchange.stream = request.stream === true
+    const context = requestContext(req, exchange)
+    if (request.stream !== true) {
+      return runExchange(runFork, res, exchange, respondCreate(res, exchange, request, context), () => Effect.void)
+    }
+    let prepared: PreparedResponse | undefined
+    const program = Effect.flatMap(responses.prepare(request, context), (ready) => {
+      prepared = ready
+      return respondStream(res, exchange, ready)
+    })
+    runExchange(
+      runFork,
+      res,
+      exchange,
+      program,
+      (error) => prepared === undefined ? Effect.sync(() => res.end()) : inBand(res, prepared, error)
+    )
+  }
+
+  /** Handles one request. */
+  return (req: IncomingMessage, res: ServerResponse, exchange: Exchange): void =>
+    readJsonBody(req, res, exchange, limit, (json) => accept(req, res, exchange, json))
+})
