@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import type { ServiceConfig } from "@switchyard/service"
-import { FakeUpstream } from "@switchyard/service/testing"
+import { FakeUpstream, FakeVendors } from "@switchyard/service/testing"
 import { Effect, Random } from "effect"
 import * as Net from "node:net"
 import OpenAI from "openai"
@@ -178,6 +178,40 @@ describe("routes: fallback across vendors, over real HTTP", () => {
       })
       expect(sdkError).toBeInstanceOf(OpenAI.APIError)
       expect(second.requests).toHaveLength(0)
+    }), TIMEOUT)
+
+  it.scopedLive("the Anthropic and Gemini translations work through routes, streamed or not", () =>
+    Effect.gen(function*() {
+      const first = yield* FakeUpstream.scoped(failWith(503, "The server is overloaded"))
+      const anthropic = yield* FakeUpstream.scoped(FakeVendors.anthropic)
+      const gemini = yield* FakeUpstream.scoped(FakeVendors.gemini)
+      const gateway = yield* startGateway({
+        service: {
+          retry: { max_retries: 0 },
+          vendors: { first: { base_url: first.baseUrl } },
+          anthropic: { base_url: anthropic.baseUrl },
+          gemini: { base_url: `${gemini.origin}/v1beta` },
+          routes: {
+            claude: route("first/big", "anthropic/claude-sonnet-4-5"),
+            flash: route("first/big", "gemini/gemini-2.5-flash")
+          }
+        }
+      })
+      const { data, response } = yield* Effect.promise(() =>
+        client(gateway).chat.completions.create({ model: "claude", messages }).withResponse()
+      )
+      expect(data.choices[0]?.message.content).toBe(FakeVendors.Conversation.greeting.join(""))
+      expect(response.headers.get("x-switchyard-target")).toBe("anthropic/claude-sonnet-4-5")
+      expect(anthropic.requests[0]?.json).toMatchObject({ model: "claude-sonnet-4-5" })
+      const streamed = yield* Effect.promise(async () => {
+        const { data, response } = await client(gateway).chat.completions.create({ model: "flash", messages, stream: true })
+          .withResponse()
+        let content = ""
+        for await (const chunk of data) content += chunk.choices[0]?.delta.content ?? ""
+        return { content, target: response.headers.get("x-switchyard-target") }
+      })
+      expect(streamed).toEqual({ content: FakeVendors.Conversation.greeting.join(""), target: "gemini/gemini-2.5-flash" })
+      expect(first.requests).toHaveLength(2)
     }), TIMEOUT)
 
   it.scopedLive("the Responses API takes routes too: a fallback, and x-switchyard-target on its answer", () =>

@@ -23,7 +23,8 @@ export const AuthSection = Schema.Struct({
 /**
  * The configuration tree as a file (`--config switchyard.yaml` or `.json`):
  * the gateway's sections and the service's settings. Unknown keys are errors.
- * Each later section (store, routes, limits, metrics, tracing) is added here.
+ * Each later section (store, limits, metrics, tracing) is added here; `routes` and
+ * `circuit_breaker` come with the service's fields.
  */
 export const ConfigFile = Schema.Struct({
   server: Schema.optional(ServerSection),
