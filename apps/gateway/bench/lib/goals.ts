@@ -67,6 +67,19 @@ const goals: ReadonlyArray<Goal> = [
       return { shown: `${ok} of ${count} ok, ${failed} failed`, pass: count >= 10_000 && failed === 0 && ok === count }
     }
   },
+  {
+    what: "a route with one target: CPU per request over the direct call's",
+    target: "within noise (< +10%)",
+    value: (r) => {
+      const v = get(r, "routing.one.plain.cpuUs", "routing.direct.plain.cpuUs", "routing.one.stream.cpuUs", "routing.direct.stream.cpuUs")
+      if (v === undefined) return undefined
+      const [one, direct, oneStream, directStream] = v as [number, number, number, number]
+      const plain = 100 * (one / direct - 1)
+      const stream = 100 * (oneStream / directStream - 1)
+      const sign = (x: number) => `${x >= 0 ? "+" : ""}${x.toFixed(0)}%`
+      return { shown: `${sign(plain)} / ${sign(stream)} (stream)`, pass: plain < 10 && stream < 10 }
+    }
+  },
   { what: "`switchyard --version`", target: "< 150 ms", value: below("cli.version", 150, "ms") },
   { what: "`switchyard chat \"hi\" -m echo/x`, first token", target: "< 300 ms", value: below("cli.chat.first", 300, "ms") }
 ]

@@ -7,6 +7,7 @@ import { apiKeys } from "./api-keys.js"
 import { baseline } from "./baseline.js"
 import { cli } from "./cli.js"
 import { headline } from "./headline.js"
+import { routing } from "./routing.js"
 import { slowStreams } from "./slow-streams.js"
 
-export const scenarios: ReadonlyArray<Scenario> = [headline, slowStreams, cli, apiKeys, baseline]
+export const scenarios: ReadonlyArray<Scenario> = [headline, slowStreams, routing, cli, apiKeys, baseline]
