@@ -140,7 +140,8 @@ const makeChatCompletions = (options: ChatCompletionsOptions = {}) =>
       const schedule = retrySchedule(retryPolicy)
       return (call, attempt) =>
         Effect.catchAll(attempt, (first) => {
-          const closed = () => breakers.blockedFor(call.vendor, call.model, now()) === 0
+          const closed = () =>
+            call.context.providerKey !== undefined || breakers.blockedFor(call.vendor, call.model, now()) === 0
           if (!shouldRetry(retryPolicy, first) || !closed()) return Effect.fail(first)
           let replay = true
           return Effect.retry(
