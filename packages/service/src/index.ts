@@ -5,6 +5,8 @@
  *   timeouts), `Deadlines` (where timeouts are enforced), `RequestContext`,
  *   `ServiceConfig` (a configuration object + the environment → the ready service);
  * - `Provider` (the port) and `ProviderRegistry` (which provider serves which vendor);
+ * - `routing/`: routes over several targets (`RoutingPolicy`, fallbacks, load
+ *   balancing, hedging) and the targets' circuit breakers (`CircuitBreaker`);
  * - `auth/`: the `Authenticator` port (a gateway key → its principal);
  * - `providers/`: the HTTP skeleton (`HttpProvider`) and one folder per vendor family;
  * - `transport/`: outbound HTTP (`UpstreamHttp`), upstream error classification,
@@ -25,6 +27,7 @@ export * from "./ProviderRegistry.js"
 export * from "./providers/index.js"
 export * from "./RequestContext.js"
 export * from "./ResiliencePolicy.js"
+export * from "./routing/index.js"
 export * as ServiceConfig from "./ServiceConfig.js"
 export * from "./transport/index.js"
 export * from "./responses/ResponseEventWriter.js"

@@ -24,7 +24,8 @@ export const AuthSection = Schema.Struct({
 /**
  * The configuration tree as a file (`--config switchyard.yaml` or `.json`):
  * the gateway's sections and the service's settings. Unknown keys are errors.
- * Each later section (store, routes, limits, metrics, tracing) is added here.
+ * Each later section (store, limits, metrics, tracing) is added here; `routes` and
+ * `circuit_breaker` come with the service's fields.
  */
 export const ConfigFile = Schema.Struct({
   server: Schema.optional(ServerSection),
@@ -39,10 +40,14 @@ export class ConfigProblem extends Schema.TaggedError<ConfigProblem>()("ConfigPr
   message: Schema.String
 }) {}
 
-const formatIssue = (file: string, error: ParseResult.ParseError): string =>
-  ParseResult.ArrayFormatter.formatErrorSync(error)
+// An optional section that fails is also reported as "Expected undefined" at each level: noise beside the real problem.
+const formatIssue = (file: string, error: ParseResult.ParseError): string => {
+  const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
+  const real = issues.filter((issue) => !issue.message.startsWith("Expected undefined, actual"))
+  return (real.length > 0 ? real : issues)
     .map((issue) => `${file}: ${issue.path.length > 0 ? issue.path.join(".") : "(top level)"}: ${issue.message}`)
     .join("\n")
+}
 
 /** Reads and validates a JSON or YAML configuration file. */
 export const readConfigFile = (file: string): Effect.Effect<ConfigFile, ConfigProblem> =>

@@ -14,13 +14,14 @@ import {
   type RecordedOutcome,
   type Recording,
   type RequestContext,
+  routeModel,
   ServiceConfig
 } from "@switchyard/service"
 import { Effect, Either, Runtime, Schema } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { Gateway } from "../config/GatewayConfig.js"
 import { awaitDrain, readJsonBody, requestContext, runExchange, SSE_HEADERS } from "./FastPath.js"
-import { type Exchange, sendError, sendJson } from "./Respond.js"
+import { type Exchange, sendError, sendJson, setTarget } from "./Respond.js"
 
 const decodeRequest = Schema.decodeUnknownEither(ChatCompletionRequest, { errors: "all" })
 
@@ -38,6 +39,7 @@ export const makeCompletionRoute = Effect.gen(function*() {
   const runtime = yield* Effect.runtime<never>()
   const runFork = Runtime.runFork(runtime)
   const limit = config.bodyLimitBytes
+  const routes = completions.routing.routes
 
   /** Whether each vendor gets `store` and `metadata` (`forward_store`), by vendor. */
   const forwardStore = new Map<string, boolean>()
@@ -59,6 +61,7 @@ export const makeCompletionRoute = Effect.gen(function*() {
     Effect.map(completions.create(request, context), (answer) => {
       const completion = recording.completion(answer)
       exchange.usage = completion.usage ?? undefined
+      setTarget(res, exchange)
       sendJson(res, exchange, 200, completion)
       ended({ status: "completed", completion, endedAt: Date.now() })
     })
@@ -73,7 +76,9 @@ export const makeCompletionRoute = Effect.gen(function*() {
   ) =>
     Effect.suspend(() => {
       const open = () => {
-        if (!res.headersSent) res.writeHead(200, { ...SSE_HEADERS, "x-request-id": exchange.requestId })
+        if (res.headersSent) return
+        setTarget(res, exchange)
+        res.writeHead(200, { ...SSE_HEADERS, "x-request-id": exchange.requestId })
       }
       // While nothing is written for `keepAliveMs`, send a comment (a plain timer, refreshed by
       // every write: cheaper than a fiber). Waiting that long for the first chunk commits the
@@ -126,20 +131,30 @@ export const makeCompletionRoute = Effect.gen(function*() {
 
   const accept = (req: IncomingMessage, res: ServerResponse, exchange: Exchange, body: unknown) => {
     let json = body
-    const alias = typeof json === "object" && json !== null ? (json as { model?: unknown }).model : undefined
-    const aliased = typeof alias === "string" && Object.hasOwn(completions.aliases, alias)
-    if (aliased) json = { ...(json as object), model: completions.aliases[alias] }
+    const named = typeof json === "object" && json !== null ? (json as { model?: unknown }).model : undefined
+    // A route whose name is not a `vendor/model` decodes with its first target in its place, then gets its name back.
+    const route = typeof named === "string" && routes.size > 0 && !named.includes("/") ? routes.get(named) : undefined
+    if (route !== undefined) {
+      json = { ...(json as object), model: route.targets[0]!.model }
+    } else if (typeof named === "string" && Object.hasOwn(completions.aliases, named)) {
+      json = { ...(json as object), model: completions.aliases[named] }
+    }
     const decoded = decodeRequest(json)
     if (Either.isLeft(decoded)) {
       const model = (json as { model?: unknown } | null)?.model
-      if (typeof model === "string") exchange.model = model
+      if (typeof model === "string") exchange.model = route !== undefined ? route.name : model
       return sendError(res, exchange, new RequestValidationError(fromParseIssue(decoded.left.issue)))
     }
-    const request = decoded.right
+    const request = route !== undefined ? { ...decoded.right, model: routeModel(route.name) } : decoded.right
     exchange.model = request.model
     exchange.stream = request.stream === true
     const context = requestContext(req, exchange)
-    const recording = recorder.begin({ request, requestedModel: aliased ? alias : request.model, context, startedAt: Date.now() })
+    const recording = recorder.begin({
+      request,
+      requestedModel: typeof named === "string" ? named : request.model,
+      context,
+      startedAt: Date.now()
+    })
     // The outcome, once known; a call cut short (the client left, a defect) is recorded as such when it ends.
     let outcome: RecordedOutcome | undefined
     const ended = (known: RecordedOutcome) => {

@@ -13,7 +13,7 @@ import { Effect, Either, Runtime, Schema } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { Gateway } from "../config/GatewayConfig.js"
 import { awaitDrain, readJsonBody, requestContext, runExchange, SSE_HEADERS } from "./FastPath.js"
-import { type Exchange, sendError, sendJson } from "./Respond.js"
+import { type Exchange, sendError, sendJson, setTarget } from "./Respond.js"
 
 const decodeRequest = Schema.decodeUnknownEither(CreateResponseRequest, { errors: "all" })
 
@@ -48,13 +48,16 @@ export const makeResponsesRoute = Effect.gen(function*() {
   const respondCreate = (res: ServerResponse, exchange: Exchange, request: CreateResponseRequest, context: RequestContext) =>
     Effect.map(responses.create(request, context), (response) => {
       noteResponse(exchange, response)
+      setTarget(res, exchange)
       sendJson(res, exchange, 200, response)
     })
 
   const respondStream = (res: ServerResponse, exchange: Exchange, prepared: PreparedResponse) =>
     Effect.suspend(() => {
       const open = () => {
-        if (!res.headersSent) res.writeHead(200, { ...SSE_HEADERS, "x-request-id": exchange.requestId })
+        if (res.headersSent) return
+        setTarget(res, exchange)
+        res.writeHead(200, { ...SSE_HEADERS, "x-request-id": exchange.requestId })
       }
       // As on the chat path: a comment after `keepAliveMs` of silence. Silence before the model's
       // first chunk commits the answer: `response.created` goes out then, and a later failure is

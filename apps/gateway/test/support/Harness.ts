@@ -11,7 +11,7 @@ import {
 } from "@switchyard/service"
 import type { StoreOptions } from "@switchyard/store"
 import { FakeUpstream } from "@switchyard/service/testing"
-import { ConfigProvider, Context, Effect, ExecutionStrategy, Exit, Layer, Redacted, Scope } from "effect"
+import { ConfigProvider, Context, Effect, ExecutionStrategy, Exit, Layer, type Random, Redacted, Scope } from "effect"
 import * as Http from "node:http"
 import { Gateway, type GatewayConfig } from "../../src/config/GatewayConfig.js"
 import * as Server from "../../src/http/Listener.js"
@@ -113,6 +113,8 @@ export interface StartOptions {
   readonly upstream?: FakeUpstream.FakeHandler
   /** Replaces the service built from the configuration (e.g. a TestProvider). */
   readonly completions?: Layer.Layer<ChatCompletions>
+  /** The randomness the gateway runs with (load balancing), for deterministic tests. */
+  readonly random?: Random.Random
   /** Where responses are kept (default: a fresh in-memory store). */
   readonly store?: Layer.Layer<ResponsesStore>
   /**
@@ -150,7 +152,11 @@ export const startGateway = (options: StartOptions = {}): Effect.Effect<TestGate
       Layer.provide(Layer.succeed(Gateway, config))
     )
     const serverScope = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
-    const server = Context.get(yield* Layer.buildWithScope(layer, serverScope), Server.Server)
+    const built = Layer.buildWithScope(layer, serverScope)
+    const server = Context.get(
+      yield* (options.random !== undefined ? Effect.withRandom(built, options.random) : built),
+      Server.Server
+    )
     return {
       url: server.url,
       port: server.port,
