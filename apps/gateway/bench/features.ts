@@ -5,16 +5,20 @@
  * route with two targets).
  *
  * Today it runs with what exists: 100 API keys in `SWITCHYARD_API_KEYS` (every
- * request is checked against all of them), the JSON access log, and requests
- * to a route with two targets (`bench-two`, see lib/routes.ts; its first
- * target answers).
+ * request is checked against all of them, then the database keys' cache), the
+ * JSON access log, `store: true` on SQLite (a fresh data directory; every
+ * request stored, with two metadata pairs, and its usage-ledger row written),
+ * and requests to a route with two targets (`bench-two`, see lib/routes.ts;
+ * its first target answers).
  *
  * Overrides, for trying a feature before it is wired in here:
  *   BENCH_FEATURES_ENV='SWITCHYARD_X=1 SWITCHYARD_Y=2'   (or a JSON object) adds environment variables
  *   BENCH_FEATURES_CONFIG=path/to/switchyard.yaml         passes `--config path`
  *   BENCH_FEATURES_MODEL=route-name                       the model the requests name
  */
-import { resolve } from "node:path"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
 import { BENCH_KEY } from "./lib/load.js"
 import { routesConfig } from "./lib/routes.js"
 import { gateway, type TargetSpec } from "./lib/targets.js"
@@ -41,14 +45,17 @@ export const allFeatures = (): TargetSpec => {
   const config = process.env.BENCH_FEATURES_CONFIG
   const model = process.env.BENCH_FEATURES_MODEL ?? (config === undefined ? "bench-two" : undefined)
   const extra = parseEnv(process.env.BENCH_FEATURES_ENV)
-  const on = [`${KEYS} API keys`, "JSON access log"]
+  const dataDir = mkdtempSync(join(tmpdir(), "sy-bench-features-"))
+  process.on("exit", () => rmSync(dataDir, { recursive: true, force: true }))
+  const on = [`${KEYS} API keys`, "JSON access log", "store: true on SQLite"]
   on.push(config !== undefined ? `--config ${config}` : "routes of lib/routes.ts")
   if (Object.keys(extra).length > 0) on.push(`env ${Object.keys(extra).join(", ")}`)
   if (model !== undefined) on.push(`model ${model}${model === "bench-two" ? " (a route with two targets)" : ""}`)
   return gateway("Switchyard, all features on", {
-    env: { SWITCHYARD_API_KEYS: [...keys, BENCH_KEY].join(","), SWITCHYARD_LOG_FORMAT: "json", ...extra },
+    env: { SWITCHYARD_API_KEYS: [...keys, BENCH_KEY].join(","), SWITCHYARD_LOG_FORMAT: "json", SWITCHYARD_DATA_DIR: dataDir, ...extra },
+    body: { store: true, metadata: { bench: "features", user: "u1" } },
     args: ["--config", config !== undefined ? resolve(config) : routesConfig()],
     ...(model !== undefined ? { model } : {}),
-    note: `${on.join(", ")}; still to come: database keys, store on SQLite, metrics, limits`
+    note: `${on.join(", ")}; still to come: metrics, limits`
   })
 }

@@ -80,6 +80,16 @@ const goals: ReadonlyArray<Goal> = [
       return { shown: `${sign(plain)} / ${sign(stream)} (stream)`, pass: plain < 10 && stream < 10 }
     }
   },
+  ...(["sqlite", "pg"] as const).map((db): Goal => ({
+    what: `\`store: true\` on ${db === "sqlite" ? "SQLite" : "PostgreSQL"}: CPU per request over without`,
+    target: "< +10%",
+    value: (r) => {
+      const v = get(r, `store.${db}.on.plain.cpuUs`, `store.${db}.off.plain.cpuUs`)
+      if (v === undefined) return undefined
+      const more = 100 * (v[0]! / v[1]! - 1)
+      return { shown: `${more >= 0 ? "+" : ""}${more.toFixed(0)}%`, pass: more < 10 }
+    }
+  })),
   { what: "`switchyard --version`", target: "< 150 ms", value: below("cli.version", 150, "ms") },
   { what: "`switchyard chat \"hi\" -m echo/x`, first token", target: "< 300 ms", value: below("cli.chat.first", 300, "ms") }
 ]

@@ -9,5 +9,6 @@ import { cli } from "./cli.js"
 import { headline } from "./headline.js"
 import { routing } from "./routing.js"
 import { slowStreams } from "./slow-streams.js"
+import { store } from "./store.js"
 
-export const scenarios: ReadonlyArray<Scenario> = [headline, slowStreams, routing, cli, apiKeys, baseline]
+export const scenarios: ReadonlyArray<Scenario> = [headline, slowStreams, routing, cli, store, apiKeys, baseline]
