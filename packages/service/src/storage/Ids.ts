@@ -3,15 +3,26 @@ import { randomBytes } from "node:crypto"
 /** Base62 digits in ASCII order, so fixed-width base62 strings sort like the numbers they encode. */
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
+// Random bytes are drawn from the CSPRNG 4 KiB at a time: one system call per ~100 ids, not one per id.
+const POOL_SIZE = 4096
+let pool = randomBytes(POOL_SIZE)
+let poolAt = 0
+
+const randomByte = (): number => {
+  if (poolAt === POOL_SIZE) {
+    pool = randomBytes(POOL_SIZE)
+    poolAt = 0
+  }
+  return pool[poolAt++]!
+}
+
 /** `length` uniformly random base62 characters from the system's CSPRNG (rejection sampling, no modulo bias). */
 export const randomBase62 = (length: number): string => {
   let out = ""
   while (out.length < length) {
-    for (const byte of randomBytes(length * 2)) {
-      // 248 = 62 × 4: bytes at or above it would favour the first digits.
-      if (byte < 248) out += BASE62[byte % 62]
-      if (out.length === length) break
-    }
+    const byte = randomByte()
+    // 248 = 62 × 4: bytes at or above it would favour the first digits.
+    if (byte < 248) out += BASE62[byte % 62]
   }
   return out
 }
