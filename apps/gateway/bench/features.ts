@@ -5,16 +5,22 @@
  * route with two targets).
  *
  * Today it runs with what exists: 100 API keys in `SWITCHYARD_API_KEYS` (every
- * request is checked against all of them), the JSON access log and metrics
- * (on by default).
+ * request is checked against all of them, then the database keys' cache), the
+ * JSON access log, `store: true` on SQLite (a fresh data directory; every
+ * request stored, with two metadata pairs, and its usage-ledger row written),
+ * requests to a route with two targets (`bench-two`, see lib/routes.ts; its
+ * first target answers), and metrics (on by default).
  *
  * Overrides, for trying a feature before it is wired in here:
  *   BENCH_FEATURES_ENV='SWITCHYARD_X=1 SWITCHYARD_Y=2'   (or a JSON object) adds environment variables
  *   BENCH_FEATURES_CONFIG=path/to/switchyard.yaml         passes `--config path`
  *   BENCH_FEATURES_MODEL=route-name                       the model the requests name
  */
-import { resolve } from "node:path"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
 import { BENCH_KEY } from "./lib/load.js"
+import { routesConfig } from "./lib/routes.js"
 import { gateway, type TargetSpec } from "./lib/targets.js"
 
 const KEYS = 100
@@ -37,16 +43,19 @@ export const parseEnv = (text: string | undefined): Record<string, string> => {
 export const allFeatures = (): TargetSpec => {
   const keys = Array.from({ length: KEYS - 1 }, (_, i) => `sk-bench-other-${i.toString().padStart(4, "0")}`)
   const config = process.env.BENCH_FEATURES_CONFIG
-  const model = process.env.BENCH_FEATURES_MODEL
+  const model = process.env.BENCH_FEATURES_MODEL ?? (config === undefined ? "bench-two" : undefined)
   const extra = parseEnv(process.env.BENCH_FEATURES_ENV)
-  const on = [`${KEYS} API keys`, "JSON access log", "metrics"]
-  if (config !== undefined) on.push(`--config ${config}`)
+  const dataDir = mkdtempSync(join(tmpdir(), "sy-bench-features-"))
+  process.on("exit", () => rmSync(dataDir, { recursive: true, force: true }))
+  const on = [`${KEYS} API keys`, "JSON access log", "store: true on SQLite", "metrics"]
+  on.push(config !== undefined ? `--config ${config}` : "routes of lib/routes.ts")
   if (Object.keys(extra).length > 0) on.push(`env ${Object.keys(extra).join(", ")}`)
-  if (model !== undefined) on.push(`model ${model}`)
+  if (model !== undefined) on.push(`model ${model}${model === "bench-two" ? " (a route with two targets)" : ""}`)
   return gateway("Switchyard, all features on", {
-    env: { SWITCHYARD_API_KEYS: [...keys, BENCH_KEY].join(","), SWITCHYARD_LOG_FORMAT: "json", ...extra },
-    ...(config !== undefined ? { args: ["--config", resolve(config)] } : {}),
+    env: { SWITCHYARD_API_KEYS: [...keys, BENCH_KEY].join(","), SWITCHYARD_LOG_FORMAT: "json", SWITCHYARD_DATA_DIR: dataDir, ...extra },
+    body: { store: true, metadata: { bench: "features", user: "u1" } },
+    args: ["--config", config !== undefined ? resolve(config) : routesConfig()],
     ...(model !== undefined ? { model } : {}),
-    note: `${on.join(", ")}; still to come: database keys, store on SQLite, limits, a two-target route`
+    note: `${on.join(", ")}; still to come: limits`
   })
 }

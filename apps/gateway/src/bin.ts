@@ -2,7 +2,7 @@
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Cause, Effect, Option } from "effect"
+import { Cause, Effect, Logger, Option } from "effect"
 import { run } from "./cli/index.js"
 
 const message = (error: unknown): string =>
@@ -23,5 +23,7 @@ run(process.argv).pipe(
     return Effect.zipRight(Effect.sync(() => process.stderr.write(`switchyard: ${text}\n`)), Effect.failCause(cause))
   }),
   Effect.provide(NodeContext.layer),
-  NodeRuntime.runMain({ disableErrorReporting: true })
+  // Diagnostics go to stderr: stdout is for what a command prints (a key's secret, JSON, the access log).
+  Effect.provide(Logger.replace(Logger.defaultLogger, Logger.prettyLogger({ stderr: true }))),
+  NodeRuntime.runMain({ disableErrorReporting: true, disablePrettyLogger: true })
 )

@@ -100,14 +100,18 @@ describe("authentication first", () => {
   it.scopedLive("with a valid key: 200 on routes, 405 with allow for other methods, 404 for every other path shape", () =>
     Effect.gen(function*() {
       const gateway = yield* startGateway({ gateway: { apiKeys: [KEY] } })
+      // GET on the completion paths lists stored completions.
       const routes: Record<string, string> = {
-        "/v5/chat/completions": "POST",
-        "/v1/chat/completions": "POST",
+        "/v5/chat/completions": "POST, GET",
+        "/v1/chat/completions": "POST, GET",
         "/v5/models": "GET",
         "/v1/models": "GET",
         "/v5/models?x=1": "GET",
-        "/v5/chat/completions?stream=true": "POST"
+        "/v5/chat/completions?stream=true": "POST, GET",
+        // A stored completion's route: its object does not exist (404 not_found); an update's body is not one (422).
+        "/v5/chat/completions/abc": "GET, POST, DELETE"
       }
+      const missingObject: Record<string, number> = { GET: 404, HEAD: 404, DELETE: 404, POST: 422 }
       for (const credentials of [{ "x-api-key": KEY }, { authorization: `Bearer ${KEY}` }]) {
         for (const path of PATHS) {
           for (const method of METHODS) {
@@ -117,8 +121,8 @@ describe("authentication first", () => {
             if (allowed === undefined) {
               expect(response.status, where).toBe(404)
               if (method !== "HEAD") expect(JSON.parse(response.text).error.code, where).toBe("not_found")
-            } else if (method === allowed || (method === "HEAD" && allowed === "GET")) {
-              expect(response.status, where).toBe(200)
+            } else if (allowed.split(", ").includes(method) || (method === "HEAD" && allowed.includes("GET"))) {
+              expect(response.status, where).toBe(path.endsWith("/abc") ? missingObject[method] : 200)
             } else {
               expect(response.status, where).toBe(405)
               expect(response.headers["allow"], where).toBe(allowed)

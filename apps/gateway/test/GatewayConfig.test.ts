@@ -36,6 +36,12 @@ describe("loadConfig", () => {
         shutdownGraceMs: 30_000,
         keepAliveMs: 15_000,
         logFormat: "text",
+        store: {
+          database: { _tag: "sqlite", filename: Path.resolve(".switchyard", "switchyard.db") },
+          retentionDays: 30,
+          queueCapacity: undefined,
+          batchSize: undefined
+        },
         metrics: { enabled: true, requireKey: false },
         tracing: TRACING_OFF,
         service: {}
@@ -217,6 +223,58 @@ describe("readConfigFile", () => {
       const file = Path.join(Os.tmpdir(), "switchyard-does-not-exist.json")
       const problem = yield* Effect.flip(readConfigFile(file))
       expect(problem.message).toContain(`Cannot read config file ${file}`)
+    }))
+
+  it.scoped("the routes and circuit_breaker sections are read as written (YAML)", () =>
+    Effect.gen(function*() {
+      const file = yield* tempFile(
+        "routes.yaml",
+        [
+          "routes:",
+          "  smart:",
+          "    strategy: loadbalance",
+          "    targets:",
+          "      - { model: openai/gpt-4o, weight: 3 }",
+          "      - model: anthropic/claude-sonnet-4-5",
+          "    retries_per_target: 1",
+          "    fallback_on: [rate_limited, timeout]",
+          "    hedge_after_ms: 1500",
+          "circuit_breaker: { failure_threshold: 4, cooldown_ms: 10000 }"
+        ].join("\n")
+      )
+      expect(yield* readConfigFile(file)).toEqual({
+        routes: {
+          smart: {
+            strategy: "loadbalance",
+            targets: [{ model: "openai/gpt-4o", weight: 3 }, { model: "anthropic/claude-sonnet-4-5" }],
+            retries_per_target: 1,
+            fallback_on: ["rate_limited", "timeout"],
+            hedge_after_ms: 1500
+          }
+        },
+        circuit_breaker: { failure_threshold: 4, cooldown_ms: 10000 }
+      })
+    }))
+
+  it.scoped("an unknown route field, an unknown fallback kind or an empty target list is a problem naming it", () =>
+    Effect.gen(function*() {
+      const file = yield* tempFile(
+        "routes.json",
+        JSON.stringify({
+          routes: {
+            smart: { targets: [{ model: "openai/gpt-4o" }], fallback_after: 3 },
+            fast: { targets: [{ model: "groq/llama" }], fallback_on: ["bad_request"] },
+            empty: { targets: [] }
+          },
+          circuit_breaker: { threshold: 2 }
+        })
+      )
+      const problem = yield* Effect.flip(readConfigFile(file))
+      expect(problem.message).toContain("routes.smart.fallback_after: is unexpected")
+      expect(problem.message).toContain("routes.fast.fallback_on.0: Expected")
+      expect(problem.message).toContain("bad_request")
+      expect(problem.message).toContain("routes.empty.targets")
+      expect(problem.message).toContain("circuit_breaker.threshold: is unexpected")
     }))
 
   it.scoped("an empty YAML file is an empty configuration", () =>

@@ -194,8 +194,8 @@ describe("routes", () => {
     Effect.gen(function*() {
       const gateway = yield* startGateway()
       const cases = [
-        { method: "GET", path: "/v5/chat/completions", allow: "POST" },
-        { method: "DELETE", path: "/v1/chat/completions", allow: "POST" },
+        { method: "PUT", path: "/v5/chat/completions", allow: "POST, GET" },
+        { method: "DELETE", path: "/v1/chat/completions", allow: "POST, GET" },
         { method: "POST", path: "/health", allow: "GET" },
         { method: "PUT", path: "/v5/models", allow: "GET" }
       ]
@@ -232,7 +232,11 @@ describe("routes", () => {
       expect(json(health)).toEqual({ status: "ok" })
       const ready = yield* get(`${gateway.url}/ready`)
       expect(ready.status).toBe(200)
-      expect(json(ready)).toEqual({ status: "ready", vendors: expect.arrayContaining(["echo", "openai"]) })
+      expect(json(ready)).toEqual({
+        status: "ready",
+        vendors: expect.arrayContaining(["echo", "openai"]),
+        store: { backend: "memory", healthy: true, queue_depth: 0, dropped: 0, last_error: null }
+      })
     }), TIMEOUT)
 })
 
@@ -364,7 +368,7 @@ describe("request ids", () => {
         // Unknown routes are 404 for authenticated callers only (a caller without a key gets 401).
         ["404", yield* get(`${url}/nope`, auth)],
         ["404 model", yield* post(`${url}/v5/chat/completions`, { model: "nope/x", messages: [] }, auth)],
-        ["405", yield* get(`${url}/v5/chat/completions`, auth)],
+        ["405", yield* Effect.promise(() => request(`${url}/v5/chat/completions`, { method: "PUT", headers: auth }))],
         ["413", yield* post(`${url}/v5/chat/completions`, { ...hello, pad: "x".repeat(100) }, auth)],
         ["415", yield* Effect.promise(() => request(`${url}/v5/chat/completions`, { method: "POST", headers: { ...auth, "content-type": "text/plain" }, body: "hi" }))],
         ["422", yield* post(`${url}/v5/chat/completions`, "{", auth)],

@@ -7,7 +7,7 @@ import * as Net from "node:net"
 import { Gateway } from "../src/config/GatewayConfig.js"
 import * as Server from "../src/http/Listener.js"
 import { RequestLog } from "../src/http/RequestLog.js"
-import { authenticatorLayer, gatewayConfig, type GatewayOverrides, openStream, request, startGateway, textChunks, waitUntil } from "./support/Harness.js"
+import { authenticatorLayer, gatewayConfig, type GatewayOverrides, memoryStore, openStream, request, startGateway, textChunks, waitUntil } from "./support/Harness.js"
 
 const TIMEOUT = 30_000
 const streamRequest = { model: "openai/gpt-4o", messages: [{ role: "user", content: "hi" }], stream: true }
@@ -63,6 +63,7 @@ const makeServer = (overrides: GatewayOverrides & { port?: number }) =>
   Server.make.pipe(
     Effect.provide(Responses.layer().pipe(Layer.provide(ResponsesStore.layerMemory()), Layer.provideMerge(serviceLayer))),
     Effect.provide(authenticatorLayer(gatewayConfig(overrides))),
+    Effect.provide(memoryStore),
     Effect.provide(RequestLog.layer("text", () => undefined)),
     Effect.provide(Layer.succeed(Gateway, { ...gatewayConfig(overrides), port: overrides.port ?? 0 }))
   )

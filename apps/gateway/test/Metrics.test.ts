@@ -38,6 +38,21 @@ const chat = (model = "openai/gpt-4o", extra: Record<string, unknown> = {}) => (
 
 const completion = { endpoint: "chat_completions", model: "openai/gpt-4o", vendor: "openai" }
 
+const failWith = (status: number): FakeUpstream.FakeHandler => (_request, response) =>
+  FakeUpstream.sendJson(response, status, { error: { message: "down", type: "server_error" } })
+
+/** A gateway whose custom vendors are fake upstreams, with routes (no retries). */
+const routed = (vendors: Readonly<Record<string, FakeUpstream.FakeUpstream>>, routing: Record<string, unknown>) =>
+  startGateway({
+    service: {
+      retry: { max_retries: 0 },
+      vendors: Object.fromEntries(Object.entries(vendors).map(([name, upstream]) => [name, { base_url: upstream.baseUrl }])),
+      ...routing
+    }
+  })
+
+const targets = (...models: ReadonlyArray<string>) => ({ targets: models.map((model) => ({ model })) })
+
 describe("GET /metrics", () => {
   it.scopedLive("counts a plain completion: request, attempt, tokens, GenAI usage, durations; nothing left in flight", () =>
     Effect.gen(function*() {
@@ -237,6 +252,72 @@ describe("GET /metrics", () => {
       // Both calls report usage (the facade asks the vendor for it when streaming): 9 input tokens each.
       expect(delta(before, after, "switchyard_tokens_total", { vendor: "openai", model: "openai/gpt-4o", type: "input" })).toBe(18)
       expect(after.value("switchyard_open_streams")).toBe(0)
+    }), TIMEOUT)
+
+  it.scopedLive("a route's fallback and a hedge are counted from the call record; a breaker that opened shows in the gauge", () =>
+    Effect.gen(function*() {
+      const down = yield* FakeUpstream.scoped(failWith(500))
+      const up = yield* FakeUpstream.scoped(answerText("from the second target"))
+      const slow = yield* FakeUpstream.scoped((_request, response) => {
+        response.writeHead(200, { "content-type": "text/event-stream" })
+        response.flushHeaders()
+      })
+      const gateway = yield* routed({ down, up, slow }, {
+        routes: { smart: targets("down/m", "up/m"), hedged: { ...targets("slow/m", "up/m"), hedge_after_ms: 100 } },
+        circuit_breaker: { failure_threshold: 2, cooldown_ms: 60_000 }
+      })
+      const before = yield* scrape(gateway)
+      for (let i = 0; i < 2; i++) {
+        const response = yield* Effect.promise(() => postJson(`${gateway.url}/v5/chat/completions`, chat("smart")))
+        expect(response.status).toBe(200)
+        expect(response.headers["x-switchyard-target"]).toBe("up/m")
+      }
+      const hedged = yield* Effect.promise(() =>
+        openStream(`${gateway.url}/v5/chat/completions`, chat("hedged", { stream: true }))
+      )
+      yield* Effect.promise(() => hedged.closed)
+      yield* Effect.promise(() =>
+        waitUntil(() => gateway.log.text().split("\n").filter((line) => line.includes("POST /v5")).length >= 3 ? true : undefined, 5_000, () =>
+          gateway.log.text())
+      )
+      const after = yield* scrape(gateway)
+      expect(delta(before, after, "switchyard_fallbacks_total", { route: "smart", from: "down/m", to: "up/m" })).toBe(2)
+      expect(delta(before, after, "switchyard_upstream_attempts_total", { vendor: "down", model: "down/m", outcome: "unavailable" }))
+        .toBe(2)
+      expect(delta(before, after, "switchyard_requests_total", {
+        endpoint: "chat_completions",
+        model: "smart",
+        vendor: "up",
+        status: "200",
+        stream: "false"
+      })).toBe(2)
+      expect(delta(before, after, "switchyard_hedges_total", { route: "hedged", winner: "hedge" })).toBe(1)
+      expect(delta(before, after, "switchyard_upstream_attempts_total", { vendor: "slow", model: "slow/m", outcome: "cancelled" }))
+        .toBe(1)
+      // Two failures in a row opened the first target's breaker; the others never failed.
+      expect(after.value("switchyard_circuit_open", { target: "down/m" })).toBe(1)
+      expect(after.value("switchyard_circuit_open", { target: "up/m" })).toBeUndefined()
+    }), TIMEOUT)
+
+  it.scopedLive("cost from the price catalogue: the configured price times the tokens; a model without a price adds nothing", () =>
+    Effect.gen(function*() {
+      const gateway = yield* startGateway({ prices: { "openai/gpt-4o": { input_per_mtok: 2.5, output_per_mtok: 10 } } })
+      const before = yield* scrape(gateway)
+      expect((yield* Effect.promise(() => postJson(`${gateway.url}/v5/chat/completions`, chat()))).status).toBe(200)
+      expect((yield* Effect.promise(() => postJson(`${gateway.url}/v5/chat/completions`, chat("openai/gpt-4o-mini")))).status)
+        .toBe(200)
+      yield* Effect.promise(() =>
+        waitUntil(() => gateway.log.text().split("\n").filter((line) => line.includes("POST /v5")).length >= 2 ? true : undefined, 5_000, () =>
+          gateway.log.text())
+      )
+      const after = yield* scrape(gateway)
+      // 9 input tokens at $2.50 and 4 output tokens at $10 per million.
+      expect(delta(before, after, "switchyard_cost_usd_total", { vendor: "openai", model: "openai/gpt-4o" })).toBeCloseTo(
+        (9 * 2.5 + 4 * 10) / 1e6,
+        12
+      )
+      expect(after.value("switchyard_cost_usd_total", { vendor: "openai", model: "openai/gpt-4o-mini" })).toBeUndefined()
+      expect(delta(before, after, "switchyard_tokens_total", { vendor: "openai", model: "openai/gpt-4o-mini", type: "input" })).toBe(9)
     }), TIMEOUT)
 
   it.scopedLive("metrics.require_key: 401 without a key, 403 with a key that is not an admin's, 200 with an admin key", () =>

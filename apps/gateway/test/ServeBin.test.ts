@@ -122,6 +122,26 @@ describe("switchyard serve (the built bin, as a subprocess)", () => {
       mentions: () => ["retries"]
     },
     {
+      name: "a route whose target names an unknown vendor",
+      file: JSON.stringify({ routes: { smart: { targets: [{ model: "openai/gpt-4o" }, { model: "nowhere/model" }] } } }),
+      args: (dir) => ["--port", "0", "--config", Path.join(dir, "switchyard.json")],
+      mentions: () => ["routes.smart.targets.1.model", "unknown vendor `nowhere`"]
+    },
+    {
+      name: "a route whose target is another route",
+      file: JSON.stringify({
+        routes: { inner: { targets: [{ model: "openai/gpt-4o" }] }, "team/outer": { targets: [{ model: "openai/gpt-4o" }] }, smart: { targets: [{ model: "team/outer" }] } }
+      }),
+      args: (dir) => ["--port", "0", "--config", Path.join(dir, "switchyard.json")],
+      mentions: () => ["routes.smart.targets.0.model", "`team/outer` is a route"]
+    },
+    {
+      name: "an unknown route field",
+      file: JSON.stringify({ routes: { smart: { targets: [{ model: "openai/gpt-4o" }], hedge_ms: 100 } } }),
+      args: (dir) => ["--port", "0", "--config", Path.join(dir, "switchyard.json")],
+      mentions: () => ["routes.smart.hedge_ms"]
+    },
+    {
       name: "a missing config file (--config)",
       args: (dir) => ["--port", "0", "--config", Path.join(dir, "missing.json")],
       mentions: (dir) => [Path.join(dir, "missing.json")]

@@ -8,6 +8,7 @@ import { Gateway } from "../src/config/GatewayConfig.js"
 import { TRACING_OFF } from "../src/config/TelemetryConfig.js"
 import * as Server from "../src/http/Listener.js"
 import { RequestLog } from "../src/http/RequestLog.js"
+import { gatewayConfig, memoryStore } from "./support/Harness.js"
 
 /**
  * One suite, three vendors: the official openai SDK talks to the real
@@ -54,6 +55,7 @@ const GatewayLive = Layer.unwrapEffect(Effect.map(Fakes, (fakes) => {
     Layer.provide(ServiceConfig.layer(service).pipe(Layer.provide(Layer.setConfigProvider(env)))),
     Layer.provide(RequestLog.layer("text", () => undefined)),
     Layer.provide(Authenticator.layer({})),
+    Layer.provide(memoryStore),
     Layer.provide(Layer.succeed(Gateway, {
       host: "127.0.0.1",
       port: 0,
@@ -63,6 +65,7 @@ const GatewayLive = Layer.unwrapEffect(Effect.map(Fakes, (fakes) => {
       shutdownGraceMs: 1_000,
       keepAliveMs: 15_000,
       logFormat: "text",
+      store: gatewayConfig().store,
       metrics: { enabled: true, requireKey: false },
       tracing: TRACING_OFF,
       service

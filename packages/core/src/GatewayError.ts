@@ -2,6 +2,17 @@ import { Schema } from "effect"
 import { optional } from "./internal/fields.js"
 import { boundedDetail, HTTPValidationError, locText, summarize, ValidationError } from "./ValidationError.js"
 
+/** How an error is answered: status, retryability, OpenAI's type/code/param, extra headers. */
+export const ErrorDescription = Schema.Struct({
+  status: Schema.Number,
+  retryable: Schema.Boolean,
+  type: Schema.String,
+  code: Schema.NullOr(Schema.String),
+  param: Schema.NullOr(Schema.String),
+  retryAfterMs: Schema.optional(Schema.Number)
+}).annotations({ identifier: "ErrorDescription" })
+export interface ErrorDescription extends Schema.Schema.Type<typeof ErrorDescription> {}
+
 /** The body of a request failed validation (422, with the spec's `detail`). */
 export class RequestValidationError extends Schema.TaggedError<RequestValidationError>()("RequestValidationError", {
   detail: Schema.Array(ValidationError)
@@ -52,7 +63,7 @@ export class ModelNotFound extends Schema.TaggedError<ModelNotFound>()("ModelNot
   }
 }
 
-/** A stored resource (a response, an item) does not exist, or belongs to another account (404). */
+/** A stored resource (a response, an item, a stored completion, a key) does not exist, or belongs to another account (404). */
 export class ResourceNotFound extends Schema.TaggedError<ResourceNotFound>()("ResourceNotFound", {
   message: Schema.String,
   param: optional(Schema.String),
@@ -178,8 +189,56 @@ export class MethodNotAllowed extends Schema.TaggedError<MethodNotAllowed>()("Me
   }
 }
 
+const seconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000))
+
+/**
+ * Every target that could serve the model has its circuit breaker open (503):
+ * nothing was sent upstream. `retryAfterMs` is the time until the first of
+ * them lets a probe request through.
+ */
+export class NoHealthyTarget extends Schema.TaggedError<NoHealthyTarget>()("NoHealthyTarget", {
+  model: Schema.String,
+  targets: Schema.Array(Schema.String),
+  retryAfterMs: Schema.Number
+}) {
+  override get message(): string {
+    const which = this.targets.length === 1 && this.targets[0] === this.model
+      ? "its circuit breaker is open"
+      : `the circuit breakers of ${this.targets.join(", ")} are open`
+    return `No healthy target for \`${this.model}\`: ${which} after repeated failures; retry in ${seconds(this.retryAfterMs)} s.`
+  }
+}
+
+/** One target a routed call tried, and why it did not answer. */
+export const TargetFailure = Schema.Struct({
+  target: Schema.String,
+  reason: Schema.String
+}).annotations({ identifier: "TargetFailure" })
+export interface TargetFailure extends Schema.Schema.Type<typeof TargetFailure> {}
+
+/**
+ * Every target of a route failed. It is answered as the last failure was
+ * (`last`: its status, type, code, retry-after), with a message naming every
+ * target tried and why each failed.
+ */
+export class AllTargetsFailed extends Schema.TaggedError<AllTargetsFailed>()("AllTargetsFailed", {
+  model: Schema.String,
+  failures: Schema.Array(TargetFailure),
+  last: ErrorDescription
+}) {
+  override get message(): string {
+    return `Every target of \`${this.model}\` failed: ` +
+      this.failures.map((failure) => `${failure.target}: ${failure.reason}`).join("; ")
+  }
+}
+
 /** A bug or an unexpected failure inside the gateway (500). Details stay in the logs. */
 export class InternalError extends Schema.TaggedError<InternalError>()("InternalError", {
+  message: Schema.String
+}) {}
+
+/** The database behind stored completions, keys and usage cannot be reached (503; retryable). */
+export class StoreUnavailable extends Schema.TaggedError<StoreUnavailable>()("StoreUnavailable", {
   message: Schema.String
 }) {}
 
@@ -204,7 +263,10 @@ export const GatewayError = Schema.Union(
   UnsupportedMediaType,
   RouteNotFound,
   MethodNotAllowed,
-  InternalError
+  NoHealthyTarget,
+  AllTargetsFailed,
+  InternalError,
+  StoreUnavailable
 )
 export type GatewayError = typeof GatewayError.Type
 
@@ -228,16 +290,6 @@ export const ErrorEnvelope = Schema.Struct({
   })
 }).annotations({ identifier: "ErrorEnvelope" })
 export interface ErrorEnvelope extends Schema.Schema.Type<typeof ErrorEnvelope> {}
-
-/** How an error is answered: status, retryability, OpenAI's type/code/param, extra headers. */
-export interface ErrorDescription {
-  readonly status: number
-  readonly retryable: boolean
-  readonly type: string
-  readonly code: string | null
-  readonly param: string | null
-  readonly retryAfterMs?: number | undefined
-}
 
 const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 409, 429, 500, 502, 503, 504, 529])
 
@@ -302,8 +354,15 @@ export const describeError = (error: GatewayError): ErrorDescription => {
       return describeStatus(404, "invalid_request_error", "not_found")
     case "MethodNotAllowed":
       return describeStatus(405, "invalid_request_error", "method_not_allowed")
+    case "NoHealthyTarget":
+      // Not retried by the service (nothing would answer sooner); the client is told when to come back.
+      return { ...describeStatus(503, "upstream_error", "no_healthy_target"), retryAfterMs: error.retryAfterMs }
+    case "AllTargetsFailed":
+      return error.last
     case "InternalError":
       return describeStatus(500, "server_error", "internal_error")
+    case "StoreUnavailable":
+      return { ...describeStatus(503, "server_error", "store_unavailable"), retryable: true }
   }
 }
 

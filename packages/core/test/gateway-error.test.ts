@@ -10,16 +10,19 @@ import {
   Forbidden,
   GatewayError,
   httpStatus,
+  AllTargetsFailed,
   InternalError,
   InvalidRequest,
   isRetryable,
   isRetryableStatus,
   MethodNotAllowed,
   ModelNotFound,
+  NoHealthyTarget,
   RequestTooLarge,
   requestValidationError,
   ResourceNotFound,
   RouteNotFound,
+  StoreUnavailable,
   toErrorEnvelope,
   Unauthenticated,
   UnsupportedMediaType,
@@ -242,12 +245,46 @@ const expectations: { readonly [Tag in GatewayError["_tag"]]: Expected } = {
     param: null,
     headers: { allow: "POST, OPTIONS" }
   },
+  NoHealthyTarget: {
+    error: new NoHealthyTarget({ model: "smart", targets: ["openai/gpt-4o", "anthropic/claude-sonnet-4-5"], retryAfterMs: 12_345 }),
+    status: 503,
+    retryable: false,
+    type: "upstream_error",
+    code: "no_healthy_target",
+    param: null,
+    headers: { "retry-after": "13", "retry-after-ms": "12345" }
+  },
+  AllTargetsFailed: {
+    error: new AllTargetsFailed({
+      model: "smart",
+      failures: [
+        { target: "openai/gpt-4o", reason: "Upstream `openai` answered 503" },
+        { target: "anthropic/claude-sonnet-4-5", reason: "Rate limit reached" }
+      ],
+      last: describeError(new UpstreamRateLimited({ vendor: "anthropic", message: "Rate limit reached", retryAfterMs: 2_000 }))
+    }),
+    status: 429,
+    retryable: true,
+    type: "rate_limit_error",
+    code: "rate_limit_exceeded",
+    param: null,
+    headers: { "retry-after": "2", "retry-after-ms": "2000" }
+  },
   InternalError: {
     error: new InternalError({ message: "An unexpected error occurred." }),
     status: 500,
     retryable: false,
     type: "server_error",
     code: "internal_error",
+    param: null,
+    headers: {}
+  },
+  StoreUnavailable: {
+    error: new StoreUnavailable({ message: "The database is unavailable." }),
+    status: 503,
+    retryable: true,
+    type: "server_error",
+    code: "store_unavailable",
     param: null,
     headers: {}
   }
@@ -312,6 +349,36 @@ describe("GatewayError", () => {
 })
 
 describe("details of the mapping", () => {
+  it("no healthy target says which breakers are open and when to come back; a direct call names its model once", () => {
+    const routed = new NoHealthyTarget({ model: "smart", targets: ["openai/gpt-4o", "groq/llama"], retryAfterMs: 1_200 })
+    expect(routed.message).toBe(
+      "No healthy target for `smart`: the circuit breakers of openai/gpt-4o, groq/llama are open after repeated failures; retry in 2 s."
+    )
+    const direct = new NoHealthyTarget({ model: "openai/gpt-4o", targets: ["openai/gpt-4o"], retryAfterMs: 30_000 })
+    expect(direct.message).toBe("No healthy target for `openai/gpt-4o`: its circuit breaker is open after repeated failures; retry in 30 s.")
+  })
+
+  it("all targets failed is answered as its last failure, naming every target and why", () => {
+    const last = new UpstreamUnavailable({ vendor: "groq", message: "Bad gateway", upstreamStatus: 502 })
+    const error = new AllTargetsFailed({
+      model: "smart",
+      failures: [{ target: "openai/gpt-4o", reason: "Rate limited" }, { target: "groq/llama", reason: "Bad gateway" }],
+      last: describeError(last)
+    })
+    expect(errorResponse(error)).toStrictEqual({
+      status: 502,
+      headers: {},
+      body: {
+        error: {
+          message: "Every target of `smart` failed: openai/gpt-4o: Rate limited; groq/llama: Bad gateway",
+          type: "upstream_error",
+          param: null,
+          code: "upstream_unavailable"
+        }
+      }
+    })
+  })
+
   it("retry-after is in whole seconds rounded up; retry-after-ms is rounded; negatives become 0", () => {
     const headers = (retryAfterMs: number) =>
       errorHeaders(new UpstreamRateLimited({ vendor: "openai", message: "slow down", retryAfterMs }))

@@ -177,3 +177,17 @@ export const upstreamWindowMs = (record: CallRecord, now: number = performance.n
   }
   return end > start ? end - start : 0
 }
+
+/**
+ * Marks the attempts still running on other targets than `winner` as
+ * cancelled: what a hedged call does once one target has answered (and
+ * interrupted the others), so they are not counted as answers.
+ */
+export const cancelAttempts = (record: CallRecord, winner: string | undefined): void => {
+  for (const attempt of record.attempts) {
+    if (attempt.outcome === undefined && attempt.target !== winner) {
+      attempt.durationMs = performance.now() - attempt.startedAt
+      attempt.outcome = "cancelled"
+    }
+  }
+}

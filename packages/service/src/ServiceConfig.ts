@@ -12,6 +12,9 @@ import * as EchoProvider from "./providers/echo/EchoProvider.js"
 import * as GeminiProvider from "./providers/gemini/GeminiProvider.js"
 import * as OpenAiCompatibleProvider from "./providers/openai/OpenAiCompatibleProvider.js"
 import type { ResiliencePolicy } from "./ResiliencePolicy.js"
+import { PriceOverrides } from "./pricing/PriceCatalogue.js"
+import { Routing } from "./routing/Routing.js"
+import { RoutingPolicy } from "./routing/RoutingPolicy.js"
 import { UpstreamHttp } from "./transport/UpstreamHttp.js"
 
 const Millis = Schema.Number.pipe(Schema.nonNegative())
@@ -41,9 +44,24 @@ export const ServiceConfig = Schema.Struct({
   echo: Schema.optional(EchoProvider.EchoSection),
   drop_unsupported_params: Schema.optional(Schema.Union(Schema.Boolean, Schema.Array(Schema.String))),
   anthropic: Schema.optional(AnthropicProvider.AnthropicSection),
-  gemini: Schema.optional(GeminiProvider.GeminiSection)
+  gemini: Schema.optional(GeminiProvider.GeminiSection),
+  /** Prices per million tokens by `vendor/model`, over the built-in catalogue. */
+  prices: Schema.optional(PriceOverrides),
+  /** `routes:` and `circuit_breaker:` (see `RoutingPolicy`). */
+  ...RoutingPolicy.fields
 }).annotations({ identifier: "ServiceConfig" })
+
 export interface ServiceConfig extends Schema.Schema.Type<typeof ServiceConfig> {}
+
+/** Whether a vendor is configured to receive `store` and `metadata` (`forward_store: true`). */
+export const forwardsStore = (config: ServiceConfig, vendor: string): boolean =>
+  config.vendors?.[vendor]?.forward_store === true
+
+/** The routing policy of a configuration: its `routes` and `circuit_breaker` sections. */
+export const routingOf = (config: ServiceConfig): RoutingPolicy => ({
+  ...(config.routes !== undefined ? { routes: config.routes } : {}),
+  ...(config.circuit_breaker !== undefined ? { circuit_breaker: config.circuit_breaker } : {})
+})
 
 /** The resilience policy overrides a configuration asks for. */
 export const policyOf = (config: ServiceConfig): Partial<ResiliencePolicy> => {
@@ -116,17 +134,22 @@ export const registryLayer = (
 
 /**
  * The ready service: every vendor the configuration and the environment
- * define, the configured policy, and a shared connection pool. The registry
- * and the pool are outputs too, so layers of providers of your own can be
- * added over it (`MyProvider.layer(...).pipe(Layer.provideMerge(ServiceConfig.layer(config)))`).
+ * define, the configured policy, routes and circuit breakers (a route naming
+ * an unknown vendor fails here, naming it), and a shared connection pool. The
+ * registry, the routing and the pool are outputs too, so layers of providers
+ * of your own can be added over it
+ * (`MyProvider.layer(...).pipe(Layer.provideMerge(ServiceConfig.layer(config)))`).
  */
 export const layer = (
   config: ServiceConfig = {}
-): Layer.Layer<ChatCompletions | ProviderRegistry | UpstreamHttp, ServiceConfigError> =>
+): Layer.Layer<ChatCompletions | ProviderRegistry | Routing | UpstreamHttp, ServiceConfigError> =>
   ChatCompletions.layer({ policy: policyOf(config) }).pipe(
+    Layer.provideMerge(Routing.layer(routingOf(config))),
+    Layer.mapError((error) => configError(error.message)),
     Layer.provideMerge(registryLayer(config)),
     Layer.provideMerge(UpstreamHttp.Default)
   )
 
 /** The ready service from the environment alone. */
-export const layerConfig: Layer.Layer<ChatCompletions | ProviderRegistry | UpstreamHttp, ServiceConfigError> = layer()
+export const layerConfig: Layer.Layer<ChatCompletions | ProviderRegistry | Routing | UpstreamHttp, ServiceConfigError> =
+  layer()

@@ -6,6 +6,7 @@ import {
   OpenAiCompatibleProvider,
   ProviderRegistry,
   type ResiliencePolicy,
+  type RoutingPolicyError,
   UpstreamHttp
 } from "../src/index.js"
 import { FakeUpstream } from "../src/testing/index.js"
@@ -78,7 +79,7 @@ export const fakeVendor = (
 export const vendorLayer = (
   vendor: OpenAiCompatibleProvider.OpenAiCompatibleVendor,
   policy: Partial<ResiliencePolicy> = {}
-): Layer.Layer<ChatCompletions | ProviderRegistry> =>
+): Layer.Layer<ChatCompletions | ProviderRegistry, RoutingPolicyError> =>
   ChatCompletions.layer({ policy }).pipe(
     Layer.provideMerge(
       Layer.effect(

@@ -78,6 +78,29 @@ const goals: ReadonlyArray<Goal> = [
       return { shown: `${ok} of ${count} ok, ${failed} failed`, pass: count >= 10_000 && failed === 0 && ok === count }
     }
   },
+  {
+    what: "a route with one target: CPU per request over the direct call's",
+    target: "within noise (< +10%)",
+    value: (r) => {
+      const v = get(r, "routing.one.plain.cpuUs", "routing.direct.plain.cpuUs", "routing.one.stream.cpuUs", "routing.direct.stream.cpuUs")
+      if (v === undefined) return undefined
+      const [one, direct, oneStream, directStream] = v as [number, number, number, number]
+      const plain = 100 * (one / direct - 1)
+      const stream = 100 * (oneStream / directStream - 1)
+      const sign = (x: number) => `${x >= 0 ? "+" : ""}${x.toFixed(0)}%`
+      return { shown: `${sign(plain)} / ${sign(stream)} (stream)`, pass: plain < 10 && stream < 10 }
+    }
+  },
+  ...(["sqlite", "pg"] as const).map((db): Goal => ({
+    what: `\`store: true\` on ${db === "sqlite" ? "SQLite" : "PostgreSQL"}: CPU per request over without`,
+    target: "< +10%",
+    value: (r) => {
+      const v = get(r, `store.${db}.on.plain.cpuUs`, `store.${db}.off.plain.cpuUs`)
+      if (v === undefined) return undefined
+      const more = 100 * (v[0]! / v[1]! - 1)
+      return { shown: `${more >= 0 ? "+" : ""}${more.toFixed(0)}%`, pass: more < 10 }
+    }
+  })),
   { what: "metrics on: added CPU per request (direct)", target: "< 15 µs", value: belowUs("obs.direct.metrics", 15) },
   { what: "tracing at 100%, protobuf: added CPU per request (direct)", target: "< 60 µs", value: belowUs("obs.direct.tracing", 60) },
   { what: "metrics on: added CPU per request, whole gateway (plain / stream; noisy)", target: "< 15 µs", value: added("obs.metrics", 15) },

@@ -15,8 +15,11 @@ import { CORE_LOAD, onCore } from "./processes.js"
 /** The API key every target accepts. */
 export const BENCH_KEY = "bench-key"
 
-/** The benchmark's request: a short conversation, streamed or not. */
-export const requestBody = (stream: boolean, model: string = "openai/bench"): string =>
+/** Fields a target adds to every request (`store: true`, `metadata`, …). */
+export type ExtraFields = Readonly<Record<string, unknown>> | undefined
+
+/** The benchmark's request: a short conversation, streamed or not, with a target's extra fields. */
+export const requestBody = (stream: boolean, model: string = "openai/bench", extra: ExtraFields = undefined): string =>
   JSON.stringify({
     model,
     messages: [
@@ -24,7 +27,8 @@ export const requestBody = (stream: boolean, model: string = "openai/bench"): st
       { role: "user", content: "Say hello in a friendly way, please." }
     ],
     temperature: 0.7,
-    ...(stream ? { stream: true } : {})
+    ...(stream ? { stream: true } : {}),
+    ...extra
   })
 
 const headers = { "content-type": "application/json", authorization: `Bearer ${BENCH_KEY}` }
@@ -58,8 +62,8 @@ export interface Throughput {
 
 const scripts = mkdtempSync(join(tmpdir(), "switchyard-bench-"))
 const written = new Map<string, string>()
-const wrkScript = (stream: boolean, model: string | undefined): string => {
-  const body = requestBody(stream, model)
+const wrkScript = (stream: boolean, model: string | undefined, extra: ExtraFields): string => {
+  const body = requestBody(stream, model, extra)
   const known = written.get(body)
   if (known !== undefined) return known
   const file = join(scripts, `request-${written.size}.lua`)
@@ -89,7 +93,14 @@ const wrkMs = (value: string): number => {
   return match[2] === "us" ? n / 1000 : match[2] === "ms" ? n : match[2] === "s" ? n * 1000 : n * 60_000
 }
 
-const runWrk = (url: string, stream: boolean, model: string | undefined, connections: number, seconds: number) =>
+const runWrk = (
+  url: string,
+  stream: boolean,
+  model: string | undefined,
+  connections: number,
+  seconds: number,
+  extra: ExtraFields
+) =>
   new Promise<Throughput>((resolve, reject) => {
     const before = childrenCpuMs()
     const [command, args] = onCore(CORE_LOAD, wrkPath!, [
@@ -100,7 +111,7 @@ const runWrk = (url: string, stream: boolean, model: string | undefined, connect
       "10s",
       "--latency",
       "-s",
-      wrkScript(stream, model),
+      wrkScript(stream, model, extra),
       url
     ])
     const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] })
@@ -130,7 +141,8 @@ const runAutocannon = async (
   stream: boolean,
   model: string | undefined,
   connections: number,
-  seconds: number
+  seconds: number,
+  extra: ExtraFields
 ): Promise<Throughput> => {
   const cpu = process.cpuUsage()
   const started = performance.now()
@@ -138,7 +150,7 @@ const runAutocannon = async (
     url,
     method: "POST",
     headers,
-    body: requestBody(stream, model),
+    body: requestBody(stream, model, extra),
     connections,
     duration: seconds
   })
@@ -162,14 +174,15 @@ export const throughput = (
     readonly seconds: number
     readonly connections?: number
     readonly model?: string | undefined
+    readonly body?: ExtraFields
     readonly generator?: "wrk" | "autocannon"
   }
 ): Promise<Throughput> => {
   const url = `${base}/chat/completions`
   const connections = options.connections ?? 64
   return (options.generator ?? loadGenerator) === "wrk"
-    ? runWrk(url, options.stream, options.model, connections, options.seconds)
-    : runAutocannon(url, options.stream, options.model, connections, options.seconds)
+    ? runWrk(url, options.stream, options.model, connections, options.seconds, options.body)
+    : runAutocannon(url, options.stream, options.model, connections, options.seconds, options.body)
 }
 
 /** The value at a quantile (0..1) of some samples. */
@@ -205,9 +218,14 @@ export class OpenLoop {
 
   constructor(
     private readonly base: string,
-    private readonly options: { readonly rate: number; readonly stream: boolean; readonly model?: string | undefined }
+    private readonly options: {
+      readonly rate: number
+      readonly stream: boolean
+      readonly model?: string | undefined
+      readonly body?: ExtraFields
+    }
   ) {
-    this.body = requestBody(options.stream, options.model)
+    this.body = requestBody(options.stream, options.model, options.body)
   }
 
   /** Sends requests at the rate for `seconds` and waits for their answers. */

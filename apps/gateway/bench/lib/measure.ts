@@ -70,7 +70,7 @@ export const measure = async (
     ctx.log(`warming up ${running.map((t) => t.spec.name).join(", ")}…`)
     for (const target of running) {
       for (const stream of modes) {
-        await throughput(target.base, { stream, seconds: settings.warmSeconds, model: target.spec.model })
+        await throughput(target.base, { stream, seconds: settings.warmSeconds, model: target.spec.model, body: target.spec.body })
       }
     }
 
@@ -93,7 +93,12 @@ export const measure = async (
           const before = procStats(target.pid).cpuMs
           const upstreamBefore = procStats(ctx.upstreamPid).cpuMs
           const started = performance.now()
-          const result = await throughput(target.base, { stream, seconds: settings.seconds, model: target.spec.model })
+          const result = await throughput(target.base, {
+            stream,
+            seconds: settings.seconds,
+            model: target.spec.model,
+            body: target.spec.body
+          })
           const sum = sums[t]![m]!
           const cpuMs = procStats(target.pid).cpuMs - before
           sum.wallMs += performance.now() - started
@@ -110,12 +115,12 @@ export const measure = async (
 
     // Latency at fixed rates, in one-second slices taken in turn by every target and the upstream
     // direct (the baseline of the added latencies), so that a noisy moment hurts them alike.
-    const loops = (base: string, model: string | undefined) => ({
-      fixed: new OpenLoop(base, { rate: FIXED_RATE, stream: false, model }),
-      streams: new OpenLoop(base, { rate: STREAM_RATE, stream: true, model })
+    const loops = (base: string, model: string | undefined, body?: Readonly<Record<string, unknown>>) => ({
+      fixed: new OpenLoop(base, { rate: FIXED_RATE, stream: false, model, body }),
+      streams: new OpenLoop(base, { rate: STREAM_RATE, stream: true, model, body })
     })
     const direct = ctx.direct === undefined ? loops(ctx.upstreamV1, undefined) : undefined
-    const targetLoops = running.map((target) => loops(target.base, target.spec.model))
+    const targetLoops = running.map((target) => loops(target.base, target.spec.model, target.spec.body))
     const everyone = direct === undefined ? targetLoops : [direct, ...targetLoops]
     ctx.log(`${FIXED_RATE} req/s and ${STREAM_RATE} streams/s, in turns: upstream direct and ${running.map((t) => t.spec.name).join(", ")}…`)
     for (let slice = 0; slice <= settings.fixedSeconds; slice++) {

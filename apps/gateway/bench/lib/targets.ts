@@ -16,6 +16,8 @@ export interface TargetSpec {
   readonly args?: ReadonlyArray<string>
   /** The model the requests name (default `openai/bench`, which reaches the fake upstream). */
   readonly model?: string
+  /** Fields added to every request's body (`store: true`, `metadata`). */
+  readonly body?: Readonly<Record<string, unknown>>
   /** Shown under the table: what this row runs with. */
   readonly note?: string
   /** Another build of the gateway to run (its `bin/switchyard.js` or `dist/bundle/bin.js`). */

@@ -16,6 +16,7 @@ import {
   makeContext,
   OpenAiCompatibleProvider,
   type ProviderCall,
+  routeModel,
   ServiceConfig,
   UpstreamHttp
 } from "@switchyard/service"
@@ -94,10 +95,13 @@ type Message = ChatCompletionRequestEncoded["messages"][number]
 
 const decodeRequest = Schema.decodeUnknown(ChatCompletionRequest, { errors: "all" })
 
-/** Builds and validates the request for a conversation. */
+/**
+ * Builds and validates the request for a conversation. A model name without a
+ * vendor (a route or an alias) is left to the service (or the gateway) to resolve.
+ */
 export const buildRequest = (options: ChatOptions, messages: ReadonlyArray<Message>) =>
   decodeRequest({
-    model: options.model,
+    model: options.model.includes("/") ? options.model : "named/model",
     messages: [
       ...Option.match(options.system, { onNone: () => [], onSome: (content) => [{ role: "system", content }] }),
       ...messages
@@ -106,7 +110,10 @@ export const buildRequest = (options: ChatOptions, messages: ReadonlyArray<Messa
     ...Option.match(options.maxTokens, { onNone: () => ({}), onSome: (max_tokens) => ({ max_tokens }) }),
     // The usage chunk makes a streamed `--json` completion as whole as a non-streamed one.
     ...(options.stream ? { stream: true, ...(options.json ? { stream_options: { include_usage: true } } : {}) } : {})
-  }).pipe(Effect.mapError((error) => new RequestValidationError(fromParseIssue(error.issue))))
+  }).pipe(
+    Effect.map((request) => options.model.includes("/") ? request : { ...request, model: routeModel(options.model) }),
+    Effect.mapError((error) => new RequestValidationError(fromParseIssue(error.issue)))
+  )
 
 const write = (text: string) => Effect.sync(() => process.stdout.write(text))
 

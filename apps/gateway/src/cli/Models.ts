@@ -39,7 +39,16 @@ export const models = Command.make("models", { baseUrl, apiKey, config: configFi
           )
         yield* Console.log(vendor.padEnd(12) + status.state.padEnd(40) + (status.models.join(", ") || "-"))
       }
+      const routes = [...completions.routing.routes.values()]
+      if (routes.length > 0) {
+        yield* Console.log("\n" + "ROUTE".padEnd(24) + "STRATEGY".padEnd(28) + "TARGETS")
+        for (const route of routes) {
+          const strategy = route.strategy + (route.hedgeAfterMs !== undefined ? `, hedge ${route.hedgeAfterMs} ms` : "")
+          const targets = route.targets.map((t) => route.strategy === "loadbalance" ? `${t.model} (${t.weight})` : t.model)
+          yield* Console.log(route.name.padEnd(24) + strategy.padEnd(28) + targets.join(", "))
+        }
+      }
     }).pipe(Effect.provide(ServiceConfig.layer(config)))
   }).pipe(Effect.provide(UpstreamHttp.layer()))).pipe(
-    Command.withDescription("List the configured vendors, whether they are reachable, and their models")
+    Command.withDescription("List the configured vendors, whether they are reachable, and their models; then the routes")
   )

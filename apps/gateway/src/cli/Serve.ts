@@ -1,6 +1,7 @@
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import { Authenticator, ChatCompletions, Responses, ResponsesStore, ServiceConfig } from "@switchyard/service"
+import { describeLocation } from "@switchyard/store/StoreConfig"
 import { Console, Effect, Layer, Option } from "effect"
 import { Gateway, isLoopback, loadConfig } from "../config/GatewayConfig.js"
 import { RequestLog } from "../http/RequestLog.js"
@@ -30,16 +31,17 @@ export const serve = Command.make("serve", {
       "server.body_limit_bytes": Option.getOrUndefined(flags.bodyLimit),
       "server.shutdown_grace_ms": Option.getOrUndefined(flags.shutdownGrace)
     })
-    // The HTTP stack loads only for `serve`: other commands start faster without it.
-    const Listener = yield* Effect.promise(() => import("../http/Listener.js"))
+    // The HTTP stack and the database drivers load only for `serve`: other commands start faster without them.
+    const [Listener, GatewayStore] = yield* Effect.promise(() =>
+      Promise.all([import("../http/Listener.js"), import("../store/GatewayStore.js")])
+    )
     const tracing = config.tracing.endpoint === undefined
       ? Layer.empty
       : (yield* Effect.promise(() => import("../telemetry/OtlpTracing.js"))).layer(config.tracing)
-    // The tracer goes underneath everything: the service and the listener decide when they are built.
     const layer = Listener.layer.pipe(
       Layer.provide(Responses.layer().pipe(Layer.provide(ResponsesStore.layerMemory()))),
       Layer.provideMerge(ServiceConfig.layer(config.service)),
-      Layer.provide(Authenticator.layer({ apiKeys: config.apiKeys, adminKeys: config.adminKeys })),
+      Layer.provideMerge(GatewayStore.layer(config)),
       Layer.provide(RequestLog.layer(config.logFormat)),
       Layer.provide(Layer.succeed(Gateway, config)),
       Layer.provide(tracing)
@@ -47,16 +49,18 @@ export const serve = Command.make("serve", {
     yield* Effect.gen(function*() {
       const server = yield* Listener.Server
       const completions = yield* ChatCompletions
+      const authenticator = yield* Authenticator
       yield* Console.error(`Switchyard listening on ${server.url} (vendors: ${completions.vendors.join(", ")})`)
       yield* Console.error(`  OpenAI SDK: baseURL "${server.url}/v5"   docs: ${server.url}/docs`)
+      yield* Console.error(`  store: ${describeLocation(config.store.database)}`)
       const telemetry = [
         config.metrics.enabled ? `metrics: ${server.url}/metrics${config.metrics.requireKey ? " (admin key)" : ""}` : undefined,
         config.tracing.endpoint !== undefined ? `traces: ${config.tracing.endpoint} (${config.tracing.protocol})` : undefined
       ].filter((line) => line !== undefined)
       if (telemetry.length > 0) yield* Console.error(`  ${telemetry.join("   ")}`)
-      if (config.apiKeys.length === 0 && config.adminKeys.length === 0) {
+      if (authenticator.open) {
         yield* Console.error(
-          `WARNING: no API keys configured (SWITCHYARD_API_KEYS): the gateway is open to anyone who can reach ${server.host}.` +
+          `WARNING: no API keys configured (SWITCHYARD_API_KEYS, or \`switchyard keys create\`): the gateway is open to anyone who can reach ${server.host}.` +
             (isLoopback(config.host) ? "" : " This is only allowed on loopback addresses.")
         )
       }

@@ -1,4 +1,5 @@
 import { ServiceConfig } from "@switchyard/service"
+import { StoreSection } from "@switchyard/store/StoreConfig"
 import { Effect, ParseResult, Schema } from "effect"
 import * as Fs from "node:fs/promises"
 import * as Path from "node:path"
@@ -34,11 +35,13 @@ export const TracingSection = Schema.Struct({
 /**
  * The configuration tree as a file (`--config switchyard.yaml` or `.json`):
  * the gateway's sections and the service's settings. Unknown keys are errors.
- * Each later section (store, routes, limits, metrics, tracing) is added here.
+ * Each later section (store, limits, metrics, tracing) is added here; `routes` and
+ * `circuit_breaker` come with the service's fields.
  */
 export const ConfigFile = Schema.Struct({
   server: Schema.optional(ServerSection),
   auth: Schema.optional(AuthSection),
+  store: Schema.optional(StoreSection),
   metrics: Schema.optional(MetricsSection),
   tracing: Schema.optional(TracingSection),
   ...ServiceConfig.ServiceConfig.fields
@@ -50,10 +53,14 @@ export class ConfigProblem extends Schema.TaggedError<ConfigProblem>()("ConfigPr
   message: Schema.String
 }) {}
 
-const formatIssue = (file: string, error: ParseResult.ParseError): string =>
-  ParseResult.ArrayFormatter.formatErrorSync(error)
+// An optional section that fails is also reported as "Expected undefined" at each level: noise beside the real problem.
+const formatIssue = (file: string, error: ParseResult.ParseError): string => {
+  const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
+  const real = issues.filter((issue) => !issue.message.startsWith("Expected undefined, actual"))
+  return (real.length > 0 ? real : issues)
     .map((issue) => `${file}: ${issue.path.length > 0 ? issue.path.join(".") : "(top level)"}: ${issue.message}`)
     .join("\n")
+}
 
 /** Reads and validates a JSON or YAML configuration file. */
 export const readConfigFile = (file: string): Effect.Effect<ConfigFile, ConfigProblem> =>

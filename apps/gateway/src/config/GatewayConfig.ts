@@ -1,4 +1,5 @@
 import { type ServiceConfig, splitKeyList } from "@switchyard/service"
+import { resolveDatabase, type StoreOptions } from "@switchyard/store/StoreConfig"
 import { Config, ConfigError, ConfigProvider, Context, Effect, Either, Option, Redacted } from "effect"
 import { type ConfigFile, ConfigProblem, readConfigFile } from "./ConfigFile.js"
 import { type MetricsConfig, metricsSection, type TracingConfig, tracingSection } from "./TelemetryConfig.js"
@@ -15,6 +16,8 @@ export interface GatewayConfig {
   readonly logFormat: "text" | "json"
   readonly metrics: MetricsConfig
   readonly tracing: TracingConfig
+  /** Where stored completions, keys and usage live, and how they are written. */
+  readonly store: StoreOptions
   readonly service: ServiceConfig.ServiceConfig
 }
 
@@ -36,7 +39,10 @@ export const SETTINGS: ReadonlyArray<{ readonly path: string; readonly env: stri
   { path: "auth.admin_keys", env: "SWITCHYARD_ADMIN_KEYS" },
   { path: "metrics.enabled", env: "SWITCHYARD_METRICS_ENABLED" },
   { path: "metrics.require_key", env: "SWITCHYARD_METRICS_REQUIRE_KEY" },
-  { path: "tracing.capture_content", env: "SWITCHYARD_TRACING_CAPTURE_CONTENT" }
+  { path: "tracing.capture_content", env: "SWITCHYARD_TRACING_CAPTURE_CONTENT" },
+  { path: "store.database_url", env: "SWITCHYARD_DATABASE_URL" },
+  { path: "store.data_dir", env: "SWITCHYARD_DATA_DIR" },
+  { path: "store.retention_days", env: "SWITCHYARD_RETENTION_DAYS" }
 ]
 
 const describe = (path: string): string => {
@@ -75,8 +81,17 @@ const server = Config.all({
 /** The `auth` section: secrets, kept redacted. */
 const auth = Config.all({ apiKeys: keyList("api_keys"), adminKeys: keyList("admin_keys") }).pipe(Config.nested("auth"))
 
+/** The `store` section: the database URL is a secret (it may hold a password). */
+const store = Config.all({
+  databaseUrl: Config.option(Config.redacted(Config.nonEmptyString("database_url"))),
+  dataDir: Config.nonEmptyString("data_dir").pipe(Config.withDefault(".switchyard")),
+  retentionDays: inRange("retention_days", 0, 100_000, false).pipe(Config.withDefault(30)),
+  queueCapacity: Config.option(inRange("queue_capacity", 1, 1_000_000, true)),
+  batchSize: Config.option(inRange("batch_size", 1, 5_000, true))
+}).pipe(Config.nested("store"))
+
 /** The configuration tree's `Config` (the service's settings come from the file, decoded by its own Schema). */
-export const GatewayConfigTree = Config.all({ server, auth, metrics: metricsSection, tracing: tracingSection })
+export const GatewayConfigTree = Config.all({ server, auth, store, metrics: metricsSection, tracing: tracingSection })
 
 /** Flags given on the command line, by setting path (`server.port`). */
 export type Flags = Readonly<Record<string, string | number | undefined>>
@@ -91,7 +106,7 @@ export type Flags = Readonly<Record<string, string | number | undefined>>
  */
 const environmentOf = (env: ConfigProvider.ConfigProvider): ConfigProvider.ConfigProvider =>
   ConfigProvider.mapInputPath(env, (name) =>
-    name === "server" || name === "auth"
+    name === "server" || name === "auth" || name === "store"
       ? "SWITCHYARD"
       : name === "metrics" || name === "tracing"
       ? `SWITCHYARD_${name.toUpperCase()}`
@@ -141,16 +156,34 @@ export const loadConfig = (flags: Flags & { readonly configFile?: string | undef
           auth: {
             ...(file.auth?.api_keys !== undefined ? { api_keys: file.auth.api_keys.join(",") } : {}),
             ...(file.auth?.admin_keys !== undefined ? { admin_keys: file.auth.admin_keys.join(",") } : {})
-          }
+          },
+          store: file.store ?? {}
         })
       )
     )
     const tree = yield* Effect.withConfigProvider(GatewayConfigTree, provider).pipe(Effect.mapError(problemOf))
-    return { ...tree.server, ...tree.auth, metrics: tree.metrics, tracing: tree.tracing, service: serviceSection(file) }
+    const database = yield* resolveDatabase(
+      Option.getOrUndefined(Option.map(tree.store.databaseUrl, Redacted.value)),
+      tree.store.dataDir
+    ).pipe(Effect.mapError((error) => new ConfigProblem({ message: `store.database_url (SWITCHYARD_DATABASE_URL): ${error.message}` })))
+    const storeOptions: StoreOptions = {
+      database,
+      retentionDays: tree.store.retentionDays,
+      queueCapacity: Option.getOrUndefined(tree.store.queueCapacity),
+      batchSize: Option.getOrUndefined(tree.store.batchSize)
+    }
+    return {
+      ...tree.server,
+      ...tree.auth,
+      store: storeOptions,
+      metrics: tree.metrics,
+      tracing: tree.tracing,
+      service: serviceSection(file)
+    }
   })
 
 const serviceSection = (
-  { auth: _auth, metrics: _metrics, server: _server, tracing: _tracing, ...service }: ConfigFile
+  { auth: _auth, metrics: _metrics, server: _server, store: _store, tracing: _tracing, ...service }: ConfigFile
 ): ServiceConfig.ServiceConfig => service
 
 /** The service's settings of a configuration file (none without a file), for the commands that run it in-process. */

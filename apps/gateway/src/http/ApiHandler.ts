@@ -13,11 +13,24 @@ import { ChatHttpLive } from "./ChatHttp.js"
 import { DocsHttpLive } from "./DocsHttp.js"
 import { ErrorMiddlewareLive } from "./ErrorMiddleware.js"
 import { HealthHttpLive } from "./HealthHttp.js"
+import { KeysHttpLive } from "./KeysHttp.js"
 import { MetricsHttpLive } from "./MetricsHttp.js"
 import { ModelsHttpLive } from "./ModelsHttp.js"
 import { ResponsesHttpLive } from "./ResponsesHttp.js"
+import { StoredCompletionsHttpLive } from "./StoredCompletionsHttp.js"
+import { UsageHttpLive } from "./UsageHttp.js"
 
-const Groups = Layer.mergeAll(ChatHttpLive, ResponsesHttpLive, ModelsHttpLive, HealthHttpLive, DocsHttpLive, MetricsHttpLive).pipe(
+const Groups = Layer.mergeAll(
+  ChatHttpLive,
+  ResponsesHttpLive,
+  ModelsHttpLive,
+  StoredCompletionsHttpLive,
+  UsageHttpLive,
+  KeysHttpLive,
+  HealthHttpLive,
+  DocsHttpLive,
+  MetricsHttpLive
+).pipe(
   Layer.provide(AuthenticationLive)
 )
 

@@ -6,14 +6,26 @@ import {
   RequestValidationError,
   Sse
 } from "@switchyard/core"
-import { ChatCompletions, type ChunkPull, makeCallRecord, type RequestContext, StreamDescription } from "@switchyard/service"
+import {
+  ChatCompletions,
+  type ChunkPull,
+  CompletionRecorder,
+  forwardedRequest,
+  type RecordedOutcome,
+  type Recording,
+  type RequestContext,
+  makeCallRecord,
+  routeModel,
+  ServiceConfig,
+  StreamDescription
+} from "@switchyard/service"
 import { Effect, Either, Runtime, Schema } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { Gateway } from "../config/GatewayConfig.js"
 import { SpanSink } from "../telemetry/RequestSpans.js"
 import { RequestTelemetry } from "../telemetry/RequestTelemetry.js"
 import { awaitDrain, readJsonBody, requestContext, runExchange, SSE_HEADERS, streamHeaders } from "./FastPath.js"
-import { type Exchange, sendError, sendJson } from "./Respond.js"
+import { type Exchange, sendError, sendJson, setTarget } from "./Respond.js"
 
 const decodeRequest = Schema.decodeUnknownEither(ChatCompletionRequest, { errors: "all" })
 
@@ -26,24 +38,53 @@ const decodeRequest = Schema.decodeUnknownEither(ChatCompletionRequest, { errors
  */
 export const makeCompletionRoute = Effect.gen(function*() {
   const completions = yield* ChatCompletions
+  const recorder = yield* CompletionRecorder
   const config = yield* Gateway
   const telemetry = yield* RequestTelemetry
   const captureContent = (yield* SpanSink)?.captureContent === true
   const runtime = yield* Effect.runtime<never>()
   const runFork = Runtime.runFork(runtime)
   const limit = config.bodyLimitBytes
+  const routes = completions.routing.routes
 
-  const respondCreate = (res: ServerResponse, exchange: Exchange, request: ChatCompletionRequest, context: RequestContext) =>
-    Effect.map(completions.create(request, context), (completion) => {
+  /** Whether each vendor gets `store` and `metadata` (`forward_store`), by vendor. */
+  const forwardStore = new Map<string, boolean>()
+  const forwards = (model: string) => {
+    const vendor = model.slice(0, model.indexOf("/"))
+    let forwarded = forwardStore.get(vendor)
+    if (forwarded === undefined) forwardStore.set(vendor, forwarded = ServiceConfig.forwardsStore(config.service, vendor))
+    return forwarded
+  }
+
+  const respondCreate = (
+    res: ServerResponse,
+    exchange: Exchange,
+    request: ChatCompletionRequest,
+    context: RequestContext,
+    recording: Recording,
+    ended: (outcome: RecordedOutcome) => void
+  ) =>
+    Effect.map(completions.create(request, context), (answer) => {
+      const completion = recording.completion(answer)
       exchange.usage = completion.usage ?? undefined
       exchange.completion = completion
+      setTarget(res, exchange)
       sendJson(res, exchange, 200, completion)
+      ended({ status: "completed", completion, endedAt: Date.now() })
     })
 
-  const respondStream = (res: ServerResponse, exchange: Exchange, request: ChatCompletionRequest, context: RequestContext) =>
+  const respondStream = (
+    res: ServerResponse,
+    exchange: Exchange,
+    request: ChatCompletionRequest,
+    context: RequestContext,
+    recording: Recording,
+    ended: (outcome: RecordedOutcome) => void
+  ) =>
     Effect.suspend(() => {
       const open = () => {
         if (res.headersSent) return
+        setTarget(res, exchange)
         res.writeHead(200, streamHeaders(exchange, SSE_HEADERS))
         telemetry.streamOpened(exchange)
       }
@@ -58,8 +99,9 @@ export const makeCompletionRoute = Effect.gen(function*() {
       }, config.keepAliveMs)
       const description = exchange.trace?.sampled === true ? new StreamDescription(captureContent) : undefined
       exchange.description = description
-      const writeBatch = (batch: ReadonlyArray<ChatCompletionChunk>): boolean => {
+      const writeBatch = (received: ReadonlyArray<ChatCompletionChunk>): boolean => {
         exchange.firstChunkAt ??= performance.now()
+        const batch = recording.chunks(received, Date.now())
         description?.observe(batch)
         let text = ""
         for (const chunk of batch) {
@@ -71,6 +113,7 @@ export const makeCompletionRoute = Effect.gen(function*() {
         return res.write(text)
       }
       const fail = (error: GatewayError) => {
+        ended({ status: recording.firstChunkMs === null ? "failed" : "incomplete", endedAt: Date.now() })
         if (!res.headersSent) return sendError(res, exchange, error)
         exchange.error = error.message
         res.end(Sse.encodeError(error))
@@ -85,6 +128,7 @@ export const makeCompletionRoute = Effect.gen(function*() {
             if (batch === null) {
               open()
               res.end(Sse.DONE)
+              ended({ status: "completed", endedAt: Date.now() })
               return Effect.void
             }
             return writeBatch(batch) ? relay(pull) : Effect.flatMap(awaitDrain(res), () => relay(pull))
@@ -103,24 +147,45 @@ export const makeCompletionRoute = Effect.gen(function*() {
 
   const accept = (req: IncomingMessage, res: ServerResponse, exchange: Exchange, body: unknown) => {
     let json = body
-    const alias = typeof json === "object" && json !== null ? (json as { model?: unknown }).model : undefined
-    if (typeof alias === "string" && Object.hasOwn(completions.aliases, alias)) {
-      json = { ...(json as object), model: completions.aliases[alias] }
+    const named = typeof json === "object" && json !== null ? (json as { model?: unknown }).model : undefined
+    // A route whose name is not a `vendor/model` decodes with its first target in its place, then gets its name back.
+    const route = typeof named === "string" && routes.size > 0 && !named.includes("/") ? routes.get(named) : undefined
+    if (route !== undefined) {
+      json = { ...(json as object), model: route.targets[0]!.model }
+    } else if (typeof named === "string" && Object.hasOwn(completions.aliases, named)) {
+      json = { ...(json as object), model: completions.aliases[named] }
     }
     const decoded = decodeRequest(json)
     if (Either.isLeft(decoded)) {
       const model = (json as { model?: unknown } | null)?.model
-      if (typeof model === "string") exchange.model = model
+      if (typeof model === "string") exchange.model = route !== undefined ? route.name : model
       return sendError(res, exchange, new RequestValidationError(fromParseIssue(decoded.left.issue)))
     }
-    const request = decoded.right
+    const request = route !== undefined ? { ...decoded.right, model: routeModel(route.name) } : decoded.right
     exchange.model = request.model
     exchange.stream = request.stream === true
     exchange.request = request
     const context = requestContext(req, exchange)
-    const program = request.stream === true
-      ? respondStream(res, exchange, request, context)
-      : respondCreate(res, exchange, request, context)
+    const recording = recorder.begin({
+      request,
+      requestedModel: typeof named === "string" ? named : request.model,
+      context,
+      startedAt: Date.now()
+    })
+    // The outcome, once known; a call cut short (the client left, a defect) is recorded as such when it ends.
+    let outcome: RecordedOutcome | undefined
+    const ended = (known: RecordedOutcome) => {
+      outcome ??= known
+    }
+    const forwarded = forwardedRequest(request, forwards(request.model))
+    const program = (request.stream === true
+      ? respondStream(res, exchange, forwarded, context, recording, ended)
+      : respondCreate(res, exchange, forwarded, context, recording, ended)).pipe(
+        Effect.tapError(() => Effect.sync(() => ended({ status: "failed", endedAt: Date.now() }))),
+        Effect.ensuring(Effect.suspend(() =>
+          recording.finish(outcome ?? { status: recording.firstChunkMs === null ? "failed" : "incomplete", endedAt: Date.now() })
+        ))
+      )
     runExchange(runFork, res, exchange, program, (error) => Effect.sync(() => res.end(Sse.encodeError(error))))
   }
 

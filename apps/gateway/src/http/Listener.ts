@@ -1,5 +1,16 @@
-import { InvalidRequest, RequestTooLarge, toErrorEnvelope } from "@switchyard/core"
-import { Authenticator, ChatCompletions, newRequestId, type Responses, settleAttempts } from "@switchyard/service"
+import { InvalidRequest, RequestTooLarge, RouteNotFound, toErrorEnvelope } from "@switchyard/core"
+import {
+  type ApiKeys,
+  Authenticator,
+  ChatCompletions,
+  type CompletionRecorder,
+  newRequestId,
+  type Responses,
+  settleAttempts,
+  type StoredCompletions,
+  type StoreHealth,
+  type UsageLedger
+} from "@switchyard/service"
 import { Context, Effect, Either, Layer } from "effect"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
@@ -150,6 +161,11 @@ const serve = Effect.gen(function*() {
       }
     }
     res.setHeader("x-request-id", exchange.requestId)
+    // An empty path segment is never a route (the router would match it as an empty `:id`).
+    if (path.endsWith("/") && path.length > 1 || path.includes("//")) {
+      req.resume()
+      return sendError(res, exchange, new RouteNotFound({ method: req.method ?? "GET", path }))
+    }
     const hasBody = req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"]) > 0
     if (!hasBody) {
       exchanges.set(req, exchange)
@@ -253,6 +269,12 @@ export const make = Effect.flatMap(
   (telemetry) => Effect.provide(serve, telemetry)
 )
 
+/** What the HTTP side records and reads: stored completions, the usage ledger, keys and the store's health. */
+export type StoreServices = CompletionRecorder | StoredCompletions | UsageLedger | ApiKeys | StoreHealth
+
 /** The server as a layer: up while the layer is, drained when it is released. */
-export const layer: Layer.Layer<Server, StartupError, Gateway | ChatCompletions | Responses | RequestLog | Authenticator> =
-  Layer.scoped(Server, make)
+export const layer: Layer.Layer<
+  Server,
+  StartupError,
+  Gateway | ChatCompletions | Responses | RequestLog | Authenticator | StoreServices
+> = Layer.scoped(Server, make)

@@ -97,3 +97,9 @@ export const sendJson = (res: ServerResponse, exchange: Exchange, status: number
   res.writeHead(status, headers)
   res.end(text)
 }
+
+/** Names the target that answered (`x-switchyard-target: vendor/model`), once the service has said which; before the headers go out. */
+export const setTarget = (res: ServerResponse, exchange: Exchange): void => {
+  const target = exchange.call?.target
+  if (target !== undefined) res.setHeader("x-switchyard-target", target)
+}

@@ -14,7 +14,7 @@ import type { IncomingMessage, ServerResponse } from "node:http"
 import { Gateway } from "../config/GatewayConfig.js"
 import { RequestTelemetry } from "../telemetry/RequestTelemetry.js"
 import { awaitDrain, readJsonBody, requestContext, runExchange, SSE_HEADERS, streamHeaders } from "./FastPath.js"
-import { type Exchange, sendError, sendJson } from "./Respond.js"
+import { type Exchange, sendError, sendJson, setTarget } from "./Respond.js"
 
 const decodeRequest = Schema.decodeUnknownEither(CreateResponseRequest, { errors: "all" })
 
@@ -50,6 +50,7 @@ export const makeResponsesRoute = Effect.gen(function*() {
   const respondCreate = (res: ServerResponse, exchange: Exchange, request: CreateResponseRequest, context: RequestContext) =>
     Effect.map(responses.create(request, context), (response) => {
       noteResponse(exchange, response)
+      setTarget(res, exchange)
       sendJson(res, exchange, 200, response)
     })
 
@@ -57,6 +58,7 @@ export const makeResponsesRoute = Effect.gen(function*() {
     Effect.suspend(() => {
       const open = () => {
         if (res.headersSent) return
+        setTarget(res, exchange)
         res.writeHead(200, streamHeaders(exchange, SSE_HEADERS))
         telemetry.streamOpened(exchange)
       }

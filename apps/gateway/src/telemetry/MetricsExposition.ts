@@ -1,10 +1,6 @@
-import { Context, Effect, Layer, Option } from "effect"
+import { ChatCompletions, labelsOf, SwitchyardMetrics } from "@switchyard/service"
+import { Context, Effect, Layer } from "effect"
 import { Gateway } from "../config/GatewayConfig.js"
-
-/** Circuit breaker states, for the `switchyard_circuit_open` gauge (provided by routing, when configured). */
-export class CircuitStates extends Context.Tag("@switchyard/gateway/CircuitStates")<CircuitStates, {
-  readonly snapshot: () => ReadonlyArray<{ readonly target: string; readonly open: boolean }>
-}>() {}
 
 /** `GET /metrics`: the Prometheus text exposition of the process's metrics, when enabled. */
 export class MetricsExposition extends Context.Tag("@switchyard/gateway/MetricsExposition")<MetricsExposition, {
@@ -16,16 +12,25 @@ export class MetricsExposition extends Context.Tag("@switchyard/gateway/MetricsE
 const make = Effect.gen(function*() {
   const config = yield* Gateway
   if (!config.metrics.enabled) return MetricsExposition.of({ enabled: false, scrape: Effect.succeed("") })
-  const circuits = yield* Effect.serviceOption(CircuitStates)
+  const completions = yield* ChatCompletions
+  const labels = yield* labelsOf(completions)
   // The exporter loads only when metrics are on.
   const { makeScrape } = yield* Effect.promise(() => import("./PrometheusExposition.js"))
-  const scrape = yield* makeScrape({
-    serviceName: config.tracing.serviceName,
-    version: "0.1.0",
-    circuits: Option.isSome(circuits) ? circuits.value.snapshot : undefined
+  const write = yield* makeScrape({ serviceName: config.tracing.serviceName, version: "0.1.0" })
+  // Breakers without state are closed; one that closed since the last scrape goes back to 0.
+  let reported = new Set<string>()
+  const circuits = Effect.map(completions.routing.circuits, (states) => {
+    const open = new Map<string, number>()
+    for (const state of states) {
+      const target = labels.model(state.target)
+      open.set(target, Math.max(open.get(target) ?? 0, state.status === "closed" ? 0 : 1))
+    }
+    for (const target of reported) if (!open.has(target)) open.set(target, 0)
+    for (const [target, value] of open) SwitchyardMetrics.circuitOpen.set([target], value)
+    reported = new Set(open.keys())
   })
-  return MetricsExposition.of({ enabled: true, scrape })
+  return MetricsExposition.of({ enabled: true, scrape: Effect.zipRight(circuits, write) })
 })
 
 /** The exposition, per the `metrics` section. */
-export const layer: Layer.Layer<MetricsExposition, never, Gateway> = Layer.scoped(MetricsExposition, make)
+export const layer: Layer.Layer<MetricsExposition, never, Gateway | ChatCompletions> = Layer.scoped(MetricsExposition, make)

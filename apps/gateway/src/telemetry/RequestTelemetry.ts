@@ -1,6 +1,14 @@
 import { apiRoutes, SwitchyardApi } from "@switchyard/core"
-import { ChatCompletions, labelsOf, type MetricLabels, randomId, recordCall, SwitchyardMetrics } from "@switchyard/service"
-import { Context, Effect, Layer } from "effect"
+import {
+  ChatCompletions,
+  labelsOf,
+  type MetricLabels,
+  PriceCatalogue,
+  randomId,
+  recordCall,
+  SwitchyardMetrics
+} from "@switchyard/service"
+import { Context, Effect, Layer, Option } from "effect"
 import type { IncomingMessage } from "node:http"
 import { Gateway } from "../config/GatewayConfig.js"
 import { type Exchange, upstreamMs } from "../http/Respond.js"
@@ -83,6 +91,17 @@ const make = Effect.gen(function*() {
   const sink = yield* SpanSink
   const metrics = config.metrics.enabled
   const labels: MetricLabels = yield* labelsOf(completions)
+  const prices = Option.getOrUndefined(yield* Effect.serviceOption(PriceCatalogue))
+  const costOf = (exchange: Exchange): number | undefined => {
+    const usage = exchange.usage
+    const target = exchange.call?.target
+    if (prices === undefined || usage === undefined || target === undefined) return undefined
+    return prices.cost(target, {
+      promptTokens: usage.prompt_tokens,
+      cachedTokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
+      completionTokens: usage.completion_tokens
+    })
+  }
 
   const vendorOf = (exchange: Exchange): string => {
     if (exchange.call?.vendor !== undefined) return labels.vendor(exchange.call.vendor)
@@ -135,7 +154,13 @@ const make = Effect.gen(function*() {
         if (exchange.streamOpen === true) SwitchyardMetrics.openStreams.add([], -1)
         if (ttfc !== undefined) SwitchyardMetrics.timeToFirstChunk.observe([model, vendor], seconds(ttfc))
         if (call !== undefined) {
-          recordCall(labels, { record: call, usage: exchange.usage, endedAt: now, stream: exchange.stream === true })
+          recordCall(labels, {
+            record: call,
+            usage: exchange.usage,
+            endedAt: now,
+            stream: exchange.stream === true,
+            costUsd: costOf(exchange)
+          })
         }
       }
       if (sink !== undefined && exchange.trace?.sampled === true) recordSpans(sink, exchange.trace, req, exchange, path, now)

@@ -1,6 +1,8 @@
 import { Effect, type Scope } from "effect"
 import * as ChildProcess from "node:child_process"
-import { existsSync } from "node:fs"
+import { existsSync, mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 
 /** The `switchyard` command, as installed (it runs the compiled `dist/bin.js`: build with `tsc -b` first). */
@@ -10,9 +12,14 @@ export const builtBin = fileURLToPath(new URL("../../dist/bin.js", import.meta.u
 /** Whether the CLI is built (the root `npm test` runs `tsc -b` first). */
 export const isBuilt = existsSync(builtBin)
 
+/** A data directory for the subprocesses of this test file (their SQLite store), removed at exit. */
+const dataDir = mkdtempSync(join(tmpdir(), "sy-bin-data-"))
+process.on("exit", () => rmSync(dataDir, { recursive: true, force: true }))
+
 /**
  * The environment of a subprocess: this one's, minus anything that would
- * configure Switchyard or a vendor, plus `extra`.
+ * configure Switchyard or a vendor, plus a data directory of its own (not the
+ * working directory's `.switchyard/`), plus `extra`.
  */
 export const cleanEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
   const env: NodeJS.ProcessEnv = {}
@@ -20,7 +27,7 @@ export const cleanEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv 
     if (/^(SWITCHYARD_|SGP_)/.test(name) || /_(API_KEY|BASE_URL)$/.test(name)) continue
     env[name] = value
   }
-  return { ...env, NO_COLOR: "1", ...extra }
+  return { ...env, NO_COLOR: "1", SWITCHYARD_DATA_DIR: dataDir, ...extra }
 }
 
 /** What a finished run printed and how it ended. */

@@ -1,13 +1,24 @@
 import type { ChatCompletion, ChatCompletionChunk } from "@switchyard/core"
-import { Authenticator, ChatCompletions, Responses, ResponsesStore, ServiceConfig } from "@switchyard/service"
+import {
+  Authenticator,
+  ChatCompletions,
+  CompletionRecorder,
+  layerMemoryStore,
+  PriceCatalogue,
+  type PriceOverrides,
+  Responses,
+  ResponsesStore,
+  ServiceConfig
+} from "@switchyard/service"
+import type { StoreOptions } from "@switchyard/store"
 import { FakeUpstream } from "@switchyard/service/testing"
-import { ConfigProvider, Context, Effect, ExecutionStrategy, Exit, Layer, Redacted, Scope } from "effect"
+import { ConfigProvider, Context, Effect, ExecutionStrategy, Exit, Layer, type Random, Redacted, Scope } from "effect"
 import * as Http from "node:http"
 import { Gateway, type GatewayConfig } from "../../src/config/GatewayConfig.js"
 import { TRACING_OFF } from "../../src/config/TelemetryConfig.js"
-import type { SpanSink } from "../../src/telemetry/RequestSpans.js"
 import * as Server from "../../src/http/Listener.js"
 import { RequestLog } from "../../src/http/RequestLog.js"
+import type { SpanSink } from "../../src/telemetry/RequestSpans.js"
 
 /** Gateway settings for a test: loopback, an ephemeral port, plain-string keys. */
 export interface GatewayOverrides {
@@ -17,6 +28,7 @@ export interface GatewayOverrides {
   readonly bodyLimitBytes?: number
   readonly shutdownGraceMs?: number
   readonly keepAliveMs?: number
+  readonly store?: StoreOptions
   readonly metrics?: { readonly enabled?: boolean; readonly requireKey?: boolean }
 }
 
@@ -30,10 +42,21 @@ export const gatewayConfig = (overrides: GatewayOverrides = {}): GatewayConfig =
   shutdownGraceMs: overrides.shutdownGraceMs ?? 2_000,
   keepAliveMs: overrides.keepAliveMs ?? 15_000,
   logFormat: "text",
+  store: overrides.store ?? { database: { _tag: "sqlite", filename: "/nonexistent/switchyard.db" } },
   metrics: { enabled: overrides.metrics?.enabled ?? true, requireKey: overrides.metrics?.requireKey ?? false },
   tracing: TRACING_OFF,
   service: {}
 })
+
+/** Stored completions, usage, keys and the recorder in memory, with these prices (none by default). */
+export const memoryStoreWith = (prices: PriceOverrides = {}): Layer.Layer<Server.StoreServices | PriceCatalogue> =>
+  CompletionRecorder.layer.pipe(
+    Layer.provideMerge(layerMemoryStore),
+    Layer.provideMerge(PriceCatalogue.layerStatic(prices))
+  )
+
+/** Stored completions, usage, keys and the recorder in memory: the store of tests that need no database. */
+export const memoryStore: Layer.Layer<Server.StoreServices | PriceCatalogue> = memoryStoreWith()
 
 /** The authenticator a configuration describes. */
 export const authenticatorLayer = (config: GatewayConfig) =>
@@ -100,12 +123,21 @@ export interface StartOptions {
   readonly upstream?: FakeUpstream.FakeHandler
   /** Replaces the service built from the configuration (e.g. a TestProvider). */
   readonly completions?: Layer.Layer<ChatCompletions>
+  /** The randomness the gateway runs with (load balancing), for deterministic tests. */
+  readonly random?: Random.Random
+  /** Model prices of the in-memory store (`prices:` of the configuration; none by default). */
+  readonly prices?: PriceOverrides
   /** Where spans go (`OtlpTracing.layer`). */
   readonly tracing?: Layer.Layer<SpanSink>
   /** More of the upstream environment (`OPENAI_BASE_URL` and `OPENAI_API_KEY` are set). */
   readonly env?: ReadonlyArray<readonly [string, string]>
   /** Where responses are kept (default: a fresh in-memory store). */
   readonly store?: Layer.Layer<ResponsesStore>
+  /**
+   * Replaces the in-memory stored completions, usage ledger and keys, and the
+   * authenticator of the configured keys (e.g. the gateway's SQL store with database keys).
+   */
+  readonly storage?: Layer.Layer<Server.StoreServices | Authenticator, unknown>
 }
 
 /**
@@ -132,13 +164,17 @@ export const startGateway = (options: StartOptions = {}): Effect.Effect<TestGate
     const layer = Server.layer.pipe(
       Layer.provide(Responses.layer().pipe(Layer.provide(options.store ?? ResponsesStore.layerMemory()))),
       Layer.provideMerge(completions),
-      Layer.provide(authenticatorLayer(config)),
+      Layer.provide(options.storage ?? Layer.merge(memoryStoreWith(options.prices), authenticatorLayer(config))),
       Layer.provide(RequestLog.layer("text", log.sink)),
       Layer.provide(Layer.succeed(Gateway, config)),
       Layer.provide(options.tracing ?? Layer.empty)
     )
     const serverScope = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
-    const server = Context.get(yield* Layer.buildWithScope(layer, serverScope), Server.Server)
+    const built = Layer.buildWithScope(layer, serverScope)
+    const server = Context.get(
+      yield* (options.random !== undefined ? Effect.withRandom(built, options.random) : built),
+      Server.Server
+    )
     return {
       url: server.url,
       port: server.port,

@@ -5,6 +5,7 @@ import { Gateway } from "../../src/config/GatewayConfig.js"
 import { TRACING_OFF } from "../../src/config/TelemetryConfig.js"
 import * as Server from "../../src/http/Listener.js"
 import { RequestLog } from "../../src/http/RequestLog.js"
+import { gatewayConfig, memoryStore } from "./Harness.js"
 
 /** The three vendors behind the gateway in the end-to-end suites, and a model of each. */
 export const VENDORS = [
@@ -60,6 +61,7 @@ export const vendorGateway = (options: VendorGatewayOptions = {}) => {
       Layer.provide(ServiceConfig.layer(service).pipe(Layer.provide(Layer.setConfigProvider(env)))),
       Layer.provide(RequestLog.layer("text", () => undefined)),
       Layer.provide(Authenticator.layer({ apiKeys })),
+      Layer.provide(memoryStore),
       Layer.provide(Layer.succeed(Gateway, {
         host: "127.0.0.1",
         port: 0,
@@ -69,6 +71,7 @@ export const vendorGateway = (options: VendorGatewayOptions = {}) => {
         shutdownGraceMs: 1_000,
         keepAliveMs: options.keepAliveMs ?? 15_000,
         logFormat: "text",
+        store: gatewayConfig().store,
         metrics: { enabled: true, requireKey: false },
         tracing: TRACING_OFF,
         service

@@ -3,9 +3,12 @@ import * as OpenApi from "@effect/platform/OpenApi"
 import { ChatGroup } from "./ChatGroup.js"
 import { DocsGroup } from "./DocsGroup.js"
 import { HealthGroup } from "./HealthGroup.js"
+import { KeysGroup } from "./KeysGroup.js"
 import { MetricsGroup } from "./MetricsGroup.js"
 import { ModelsGroup } from "./ModelsGroup.js"
 import { ResponsesGroup } from "./ResponsesGroup.js"
+import { StoredCompletionsGroup } from "./StoredCompletionsGroup.js"
+import { UsageGroup } from "./UsageGroup.js"
 
 type Json = Record<string, unknown>
 
@@ -13,14 +16,14 @@ type Json = Record<string, unknown>
 const STATUS_DESCRIPTIONS: Readonly<Record<string, string>> = {
   "400": "Invalid request, unsupported parameter, or rejected by the vendor",
   "401": "Missing or invalid API key",
-  "403": "The key may not act for the selected account",
-  "404": "Unknown model vendor, or no such stored response or item",
+  "403": "The key may not act for the selected account, or is not an admin key",
+  "404": "Unknown model vendor, or no such stored completion, response, item or key for this account",
   "413": "Request body too large",
   "415": "Body is not JSON",
   "422": "Validation Error",
   "429": "Rate limited upstream (retry-after passed on)",
   "502": "Upstream failed or answered badly",
-  "503": "Upstream unavailable or overloaded",
+  "503": "Upstream unavailable or overloaded, or the database unavailable",
   "504": "Upstream timed out",
   "500": "Internal error (details are in the gateway's logs)"
 }
@@ -75,6 +78,9 @@ export class SwitchyardApi extends HttpApi.make("switchyard")
   .add(ChatGroup)
   .add(ResponsesGroup)
   .add(ModelsGroup)
+  .add(StoredCompletionsGroup)
+  .add(UsageGroup)
+  .add(KeysGroup)
   .add(HealthGroup)
   .add(DocsGroup)
   .add(MetricsGroup)

@@ -13,6 +13,11 @@ export const keyDigest = (key: string): Buffer => createHash("sha256").update(ke
  */
 export interface KeySource {
   readonly lookup: (digestHex: string) => { readonly digest: Buffer; readonly principal: Principal } | undefined
+  /**
+   * How many keys it holds now, for a source whose keys change (a database's):
+   * while no source holds any key, the gateway stays as open as it started.
+   */
+  readonly size?: (() => number) | undefined
 }
 
 /** A key in the configuration that cannot be used, naming its position (never the key). */
@@ -88,12 +93,21 @@ export class Authenticator extends Context.Tag("@switchyard/service/Authenticato
   /** The principal of a presented key, or `undefined` for a missing or unknown key. */
   readonly authenticate: (key: string | undefined) => Principal | undefined
 }>() {
-  /** An authenticator over sources, consulted in order (the first that knows the key wins). */
+  /**
+   * An authenticator over sources, consulted in order (the first that knows
+   * the key wins). It is open (every request an admin of `default`) when no
+   * source holds a key when it is made; it stays open while none does, and
+   * requires keys as soon as one does (a key created in the database). One
+   * made with keys never opens, even if they are all revoked later.
+   */
   static readonly make = (sources: ReadonlyArray<KeySource>): Context.Tag.Service<Authenticator> => {
+    const empty = () => sources.every((source) => source.size !== undefined && source.size() === 0)
     if (sources.length === 0) return { open: true, authenticate: () => anonymousAdmin }
+    const open = empty()
     return {
-      open: false,
+      open,
       authenticate: (key) => {
+        if (open && empty()) return anonymousAdmin
         if (key === undefined || key.length === 0) return undefined
         const digest = keyDigest(key)
         const hex = digest.toString("hex")

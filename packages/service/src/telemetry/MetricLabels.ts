@@ -40,19 +40,19 @@ export const makeMetricLabels = (known: KnownNames): MetricLabels => ({
 
 /**
  * The labels of a `ChatCompletions` service: its vendors, the models its
- * providers list, its aliases and their targets, and `routes` (route names).
+ * providers list, its aliases and their targets, its routes and their targets.
  */
-export const labelsOf = (
-  completions: ChatCompletions["Type"],
-  routes: Iterable<string> = []
-): Effect.Effect<MetricLabels> =>
-  Effect.map(completions.models, (models) =>
-    makeMetricLabels({
+export const labelsOf = (completions: ChatCompletions["Type"]): Effect.Effect<MetricLabels> =>
+  Effect.map(completions.models, (models) => {
+    const routes = [...completions.routing.routes.values()]
+    return makeMetricLabels({
       vendors: completions.vendors,
       models: [
         ...models.map((model) => model.id),
         ...Object.keys(completions.aliases),
-        ...Object.values(completions.aliases)
+        ...Object.values(completions.aliases),
+        ...routes.flatMap((route) => [route.name, ...route.targets.map((target) => target.model)])
       ],
-      routes
-    }))
+      routes: routes.map((route) => route.name)
+    })
+  })

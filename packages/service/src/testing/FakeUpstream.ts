@@ -28,6 +28,8 @@ export interface FakeUpstream {
   readonly port: number
   /** Every request received so far. */
   readonly requests: ReadonlyArray<ReceivedRequest>
+  /** How many TCP connections were opened to it so far. */
+  readonly connections: () => number
   /** How many responses were closed by the client before they ended. */
   readonly abortedResponses: () => number
   /** Resolves when a response is next closed by the client before it ended. */
@@ -43,6 +45,7 @@ export const start = (handler: FakeHandler): Promise<FakeUpstream> =>
     const requests: Array<ReceivedRequest> = []
     let current = handler
     let aborted = 0
+    let connections = 0
     let waiters: Array<() => void> = []
     const server = Http.createServer((req, res) => {
       const parts: Array<Buffer> = []
@@ -79,6 +82,9 @@ export const start = (handler: FakeHandler): Promise<FakeUpstream> =>
       })
     })
     server.keepAliveTimeout = 1_000
+    server.on("connection", () => {
+      connections++
+    })
     server.on("error", reject)
     server.listen(0, "127.0.0.1", () => {
       const port = (server.address() as AddressInfo).port
@@ -88,6 +94,7 @@ export const start = (handler: FakeHandler): Promise<FakeUpstream> =>
         baseUrl: `${origin}/v1`,
         port,
         requests,
+        connections: () => connections,
         abortedResponses: () => aborted,
         nextAbort: () => new Promise<void>((wake) => waiters.push(wake)),
         setHandler: (next) => {

@@ -53,7 +53,12 @@ export const VendorConfig = Schema.Struct({
   headers: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String })),
   models: Schema.optional(Schema.Array(Schema.String)),
   /** Set `false` to disable a preset. */
-  enabled: Schema.optional(Schema.Boolean)
+  enabled: Schema.optional(Schema.Boolean),
+  /**
+   * Forward `store` and `metadata` to the vendor (for OpenAI's own storage too).
+   * By default they are the gateway's and the vendor never sees them.
+   */
+  forward_store: Schema.optional(Schema.Boolean)
 }).annotations({ identifier: "VendorConfig" })
 export interface VendorConfig extends Schema.Schema.Type<typeof VendorConfig> {}
 
