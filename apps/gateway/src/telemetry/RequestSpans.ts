@@ -2,7 +2,13 @@ import { type Attributes, type AttributeValue, type HrTime, SpanKind, SpanStatus
 import type { InstrumentationScope } from "@opentelemetry/core"
 import type { Resource } from "@opentelemetry/resources"
 import type { ReadableSpan, SpanProcessor } from "@opentelemetry/sdk-trace-base"
-import { completionAttributes, genAiProviderName, genAiRequestAttributes, type TraceContext } from "@switchyard/service"
+import {
+  completionAttributes,
+  genAiProviderName,
+  genAiRequestAttributes,
+  serverOf,
+  type TraceContext
+} from "@switchyard/service"
 import { Context } from "effect"
 import type { IncomingMessage } from "node:http"
 import type { Exchange } from "../http/Respond.js"
@@ -58,26 +64,6 @@ const attributeValue = (value: unknown): AttributeValue =>
     : Array.isArray(value)
     ? value as Array<string>
     : JSON.stringify(value) ?? String(value)
-
-const servers = new Map<string, { readonly address: string; readonly port: number } | null>()
-
-const serverOf = (url: string) => {
-  let server = servers.get(url)
-  if (server === undefined) {
-    try {
-      const parsed = new URL(url)
-      server = {
-        address: parsed.hostname.replace(/^\[|\]$/g, ""),
-        port: parsed.port !== "" ? Number(parsed.port) : parsed.protocol === "https:" ? 443 : 80
-      }
-    } catch {
-      server = null
-    }
-    if (servers.size > 1_000) servers.clear()
-    servers.set(url, server)
-  }
-  return server
-}
 
 const OK = { code: SpanStatusCode.UNSET }
 

@@ -13,6 +13,7 @@ import {
 import { Clock, Effect, Either, ParseResult, Schema, type Scope, type Tracer } from "effect"
 import { type ChunkPull, makeProvider, type ModelInfo, type Provider, type ProviderCall } from "../Provider.js"
 import { attemptTraceparent } from "../CallRecord.js"
+import { serverOf } from "../telemetry/GenAiSpans.js"
 import { traceparent, tracingEnabled, withCurrentSpan } from "../Tracing.js"
 import { pullOf, pullWith, type StreamParser } from "../transport/ChunkStream.js"
 import { describeBody, excerpt, fromUpstreamStatus } from "../transport/UpstreamErrors.js"
@@ -143,27 +144,6 @@ export const acceptHeaders = (headers: Readonly<Record<string, string>>) => {
   const json = withAccept(headers, false)
   const sse = withAccept(headers, true)
   return (stream: boolean): Readonly<Record<string, string>> => stream ? sse : json
-}
-
-const servers = new Map<string, { readonly address: string; readonly port: number } | null>()
-
-/** `server.address` and `server.port` of a URL (cached: a vendor has few). */
-const serverOf = (url: string) => {
-  let server = servers.get(url)
-  if (server === undefined) {
-    try {
-      const parsed = new URL(url)
-      server = {
-        address: parsed.hostname.replace(/^\[|\]$/g, ""),
-        port: parsed.port !== "" ? Number(parsed.port) : parsed.protocol === "https:" ? 443 : 80
-      }
-    } catch {
-      server = null
-    }
-    if (servers.size > 1_000) servers.clear()
-    servers.set(url, server)
-  }
-  return server
 }
 
 /**

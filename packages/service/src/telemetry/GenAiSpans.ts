@@ -19,6 +19,27 @@ import type { Tracer } from "effect"
 import type { ProviderCall } from "../Provider.js"
 import { genAiProviderName } from "./SwitchyardMetrics.js"
 
+const servers = new Map<string, { readonly address: string; readonly port: number } | null>()
+
+/** The `server.address` and `server.port` of a vendor's URL, if it parses (cached: a vendor has few URLs). */
+export const serverOf = (url: string): { readonly address: string; readonly port: number } | null => {
+  let server = servers.get(url)
+  if (server === undefined) {
+    try {
+      const parsed = new URL(url)
+      server = {
+        address: parsed.hostname.replace(/^\[|\]$/g, ""),
+        port: parsed.port !== "" ? Number(parsed.port) : parsed.protocol === "https:" ? 443 : 80
+      }
+    } catch {
+      server = null
+    }
+    if (servers.size > 1_000) servers.clear()
+    servers.set(url, server)
+  }
+  return server
+}
+
 /** The span name of an attempt: `chat {model}`. */
 export const attemptSpanName = (call: ProviderCall): string => `chat ${call.model}`
 
