@@ -239,6 +239,22 @@ describe("OpenTelemetry traces (OTLP/HTTP)", () => {
       expect(collector.spans().filter((span) => span.name.startsWith("http.server"))).toEqual([])
     }), TIMEOUT)
 
+  it.scopedLive("a trace the sampler leaves out exports nothing, and the vendor is told so (flag 00); the caller's flag decides by default", () =>
+    Effect.gen(function*() {
+      const collector = yield* FakeCollector.scoped()
+      const off = yield* startGateway({ tracing: tracing({ endpoint: collector.url, sampler: "always_off" }) })
+      expect((yield* Effect.promise(() => postJson(`${off.url}/v5/chat/completions`, chat()))).status).toBe(200)
+      expect(traceparentOf(off, 0).flags).toBe("00")
+      const byParent = yield* startGateway({ tracing: tracing({ endpoint: collector.url }) })
+      yield* Effect.promise(() =>
+        postJson(`${byParent.url}/v5/chat/completions`, chat(), { traceparent: `00-${TRACE_ID}-${PARENT_ID}-00` })
+      )
+      expect(traceparentOf(byParent, 0)).toMatchObject({ traceId: TRACE_ID, flags: "00" })
+      yield* off.shutdown
+      yield* byParent.shutdown
+      expect(collector.spans()).toEqual([])
+    }), TIMEOUT)
+
   it.scopedLive("without an endpoint nothing is traced and no traceparent goes to the vendor", () =>
     Effect.gen(function*() {
       const gateway = yield* startGateway({ tracing: tracing({ endpoint: undefined }) })
