@@ -19,7 +19,7 @@ import type { RequestContext } from "../RequestContext.js"
 import { ResponseEventWriter } from "./ResponseEventWriter.js"
 import { type IdGenerator, newId } from "./ResponseIds.js"
 import { referencedIds, responseBase, toChatRequest, toItems, toMessages } from "./ResponseInput.js"
-import { ResponsesStore, type StoredResponse } from "./ResponsesStore.js"
+import { type InputItemsPage, ResponsesStore, type StoredResponse } from "./ResponsesStore.js"
 
 /** A response whose request has been checked and translated, not yet sent to the model. */
 export interface PreparedResponse {
@@ -56,16 +56,6 @@ export interface OpenedResponse {
    * The response is stored before the terminal event is handed out.
    */
   readonly pull: Effect.Effect<ReadonlyArray<ResponseStreamEvent> | null>
-}
-
-/** Paging of a response's input items. */
-export interface InputItemsPage {
-  /** The id of the item to list after. */
-  readonly after?: string | undefined
-  /** 1 to 100 (default 20). */
-  readonly limit?: number | undefined
-  /** `desc` (default, as OpenAI's) or `asc`. */
-  readonly order?: "asc" | "desc" | undefined
 }
 
 /** Options of the facade. */
@@ -116,25 +106,6 @@ export class Responses extends Context.Tag("@switchyard/service/Responses")<Resp
 
 const notFound = (id: string) =>
   new ResourceNotFound({ message: `Response with id '${id}' not found.`, param: "response_id", code: "response_not_found" })
-
-/** Paging over a list, by item id, as OpenAI's list endpoints do. */
-export const pageItems = (items: ReadonlyArray<ResponseItem>, page: InputItemsPage): ResponseItemList => {
-  const limit = Math.min(100, Math.max(1, page.limit ?? 20))
-  const ordered = page.order === "asc" ? items : [...items].reverse()
-  let start = 0
-  if (page.after !== undefined) {
-    const at = ordered.findIndex((item) => item.id === page.after)
-    start = at === -1 ? ordered.length : at + 1
-  }
-  const data = ordered.slice(start, start + limit)
-  return {
-    object: "list",
-    data,
-    first_id: data[0]?.id ?? null,
-    last_id: data[data.length - 1]?.id ?? null,
-    has_more: start + limit < ordered.length
-  }
-}
 
 /** Chat parameters as the Responses API names them. */
 const responsesNames: Readonly<Record<string, string>> = {
@@ -327,9 +298,9 @@ const makeResponses = (options: ResponsesOptions = {}) =>
     })
 
     const inputItems = Effect.fn("Responses.inputItems")(function*(id: string, page: InputItemsPage, context: RequestContext) {
-      const found = yield* store.get(id, context.accountId)
+      const found = yield* store.inputItems(id, context.accountId, page)
       if (Option.isNone(found)) return yield* notFound(id)
-      return pageItems(found.value.input, page)
+      return found.value
     })
 
     return { create, prepare, open, stream, retrieve, delete: delete_, inputItems }
