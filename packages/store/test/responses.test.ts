@@ -3,7 +3,8 @@ import type { ResponseItem, ResponseObject } from "@switchyard/core"
 import { pageItems, ResponseInput, ResponsesStore, type StoredResponse, StoreHealth } from "@switchyard/service"
 import { Context, Effect, Exit, Layer, Option, Scope } from "effect"
 import { layer as storeLayer, Retention, type StoreOptions } from "../src/index.js"
-import { backends, newAccount, sqlLocations, testPrices } from "./support.js"
+import { throughProxy } from "../src/testing/index.js"
+import { backends, freshPostgres, newAccount, sqlLocations, testDatabaseUrl, testPrices } from "./support.js"
 
 const T0 = Math.floor(Date.UTC(2026, 0, 1) / 1000)
 
@@ -293,3 +294,35 @@ for (const { location: freshLocation, name } of sqlLocations) {
       }))
   })
 }
+
+describe.skipIf(testDatabaseUrl === undefined)("ResponsesStore while PostgreSQL is down", () => {
+  it.live("saving never waits past the bound, chaining works in this process, and the rows arrive once it is back", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { location, proxy } = yield* throughProxy(yield* freshPostgres(testDatabaseUrl!))
+      const a = yield* openStore({ database: location, responseWriteWait: "1 second" })
+      const account = newAccount()
+      yield* Effect.promise(() => proxy.stop())
+      const saved = Array.from({ length: 5 }, () => response({ accountId: account }))
+      const took: Array<number> = []
+      for (const s of saved) {
+        const started = Date.now()
+        yield* a.store.save(s)
+        took.push(Date.now() - started)
+        // Readable (and chainable) here at once.
+        expect(Option.getOrThrow(yield* a.store.get(s.response.id, account))).toStrictEqual(s)
+      }
+      // At most the first waits (until the write fails); once the store knows the database is down, none does.
+      expect(took[0]!).toBeLessThan(1_500)
+      expect(Math.max(...took.slice(1))).toBeLessThan(100)
+      expect(Option.getOrThrow(yield* a.store.getItem(saved[3]!.response.output[1]!.id, account))).toStrictEqual(
+        saved[3]!.response.output[1]
+      )
+
+      yield* Effect.promise(() => proxy.start())
+      yield* Context.get(a.context, StoreHealth).flush.pipe(Effect.timeoutFail({ duration: "20 seconds", onTimeout: () => "flush timed out" }))
+      const b = yield* openStore({ database: location })
+      for (const s of saved) expect(Option.getOrThrow(yield* b.store.get(s.response.id, account))).toStrictEqual(s)
+      yield* b.close
+      yield* a.close
+    })), 60_000)
+})
