@@ -79,10 +79,14 @@ export const insertResponses = (
 }
 
 const ResponseRow = Schema.Struct({ response: Schema.String })
+const ChainRow = Schema.Struct({ id: Schema.String, response: Schema.String, previous_response_id: Schema.NullOr(Schema.String) })
 const ItemRow = Schema.Struct({ kind: Schema.String, item: Schema.String })
+const OwnedItemRow = Schema.Struct({ response_id: Schema.String, kind: Schema.String, item: Schema.String })
 const SeqRow = Schema.Struct({ seq: Schema.NullOr(DbInt) })
 const decodeResponses = Schema.decodeUnknown(Schema.Array(ResponseRow))
+const decodeChain = Schema.decodeUnknown(Schema.Array(ChainRow))
 const decodeItems = Schema.decodeUnknown(Schema.Array(ItemRow))
+const decodeOwnedItems = Schema.decodeUnknown(Schema.Array(OwnedItemRow))
 const decodeSeqs = Schema.decodeUnknown(Schema.Array(SeqRow))
 
 const unreadable = (error: { readonly message: string }) =>
@@ -113,6 +117,26 @@ const parseItems = (rows: ReadonlyArray<typeof ItemRow.Type>): Effect.Effect<Arr
   }
   return Effect.succeed(items)
 }
+
+/** A stored response from its row (the response without output) and its item rows, in order. */
+const toStored = (
+  id: string,
+  responseText: string,
+  itemRows: ReadonlyArray<typeof ItemRow.Type>,
+  accountId: string | undefined
+): Effect.Effect<StoredResponse, StoreUnavailable> =>
+  Effect.gen(function*() {
+    const input = yield* parseItems(itemRows.filter((r) => r.kind === "input"))
+    const output = yield* parseItems(itemRows.filter((r) => r.kind === "output"))
+    const response = parseObject(responseText)
+    if (response?.object !== "response" || response.id !== id) {
+      return yield* Effect.fail(unreadable({ message: `the stored response ${id} is not a response` }))
+    }
+    return { response: { ...response, output } as unknown as ResponseObject, input, accountId }
+  })
+
+/** How many responses of a conversation are read per query at most (a bound on bound parameters too). */
+const CHAIN_CHUNK = 500
 
 /** Responses being written: reads serve them before they reach the database. */
 export type PendingResponses = Map<string, { readonly stored: StoredResponse; readonly seq: number }>
@@ -199,18 +223,56 @@ export const make = (
     const itemRows = yield* query(sql`SELECT kind, item FROM response_items WHERE response_id = ${id} ORDER BY kind, seq`).pipe(
       Effect.flatMap((rows) => Effect.mapError(decodeItems(rows), unreadable))
     )
-    const input = yield* parseItems(itemRows.filter((r) => r.kind === "input"))
-    const output = yield* parseItems(itemRows.filter((r) => r.kind === "output"))
-    const response = parseObject(row.response)
-    if (response?.object !== "response" || response.id !== id) {
-      return yield* Effect.fail(unreadable({ message: `the stored response ${id} is not a response` }))
+    return Option.some(yield* toStored(id, row.response, itemRows, accountId))
+  })
+
+  /**
+   * Up to `CHAIN_CHUNK` responses of a conversation from `id` back, in two
+   * queries (a recursive one over `previous_response_id`, then their items),
+   * newest first; empty if `id` is not there.
+   */
+  const chainFrom = (id: string, accountId: string | undefined) =>
+    Effect.gen(function*() {
+      const account = owner(accountId)
+      const rows = yield* query(sql`WITH RECURSIVE chain(id, previous_response_id, depth) AS (
+          SELECT id, previous_response_id, 0 FROM responses WHERE id = ${id} AND account_id = ${account}
+          UNION ALL
+          SELECT r.id, r.previous_response_id, c.depth + 1 FROM chain c JOIN responses r ON r.id = c.previous_response_id
+          WHERE r.account_id = ${account} AND c.depth < ${sql.literal(String(CHAIN_CHUNK - 1))}
+        )
+        SELECT r.id, r.response, r.previous_response_id FROM chain c JOIN responses r ON r.id = c.id ORDER BY c.depth`).pipe(
+        Effect.flatMap((rows) => Effect.mapError(decodeChain(rows), unreadable))
+      )
+      if (rows.length === 0) return []
+      const itemRows = yield* query(
+        sql`SELECT response_id, kind, item FROM response_items WHERE response_id IN ${sql.in(rows.map((r) => r.id))} ORDER BY response_id, kind, seq`
+      ).pipe(Effect.flatMap((rows) => Effect.mapError(decodeOwnedItems(rows), unreadable)))
+      const byResponse = new Map<string, Array<typeof ItemRow.Type>>()
+      for (const row of itemRows) {
+        let list = byResponse.get(row.response_id)
+        if (list === undefined) byResponse.set(row.response_id, list = [])
+        list.push(row)
+      }
+      return yield* Effect.forEach(rows, (row) => toStored(row.id, row.response, byResponse.get(row.id) ?? [], accountId))
+    })
+
+  const conversation = Effect.fn("ResponsesStore.conversation")(function*(id: string, accountId: string | undefined) {
+    const responses: Array<StoredResponse> = []
+    const seen = new Set<string>()
+    let next: string | null = id
+    while (next !== null && !seen.has(next)) {
+      // The newest responses may still be in the queue; the rest are read a chunk of links at a time.
+      const queued = pendingOf(next, accountId)
+      const found: ReadonlyArray<StoredResponse> = queued !== undefined ? [queued] : yield* chainFrom(next, accountId)
+      if (found.length === 0) return { responses, missing: next }
+      for (const stored of found) {
+        if (seen.has(stored.response.id)) return { responses, missing: undefined }
+        seen.add(stored.response.id)
+        responses.push(stored)
+      }
+      next = found[found.length - 1]!.response.previous_response_id
     }
-    const stored: StoredResponse = {
-      response: { ...response, output } as unknown as ResponseObject,
-      input,
-      accountId
-    }
-    return Option.some(stored)
+    return { responses, missing: undefined }
   })
 
   const getItem = Effect.fn("ResponsesStore.getItem")(function*(id: string, accountId: string | undefined) {
@@ -275,7 +337,7 @@ export const make = (
     })))
   })
 
-  return { save, get, getItem, inputItems, delete: remove }
+  return { save, get, conversation, getItem, inputItems, delete: remove }
 }
 
 /** Deletes responses created before `cutoff` (ms) with their items, a thousand at a time; how many. */

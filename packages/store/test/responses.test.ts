@@ -96,6 +96,42 @@ for (const backend of backends) {
           expect(Option.isNone(yield* store.get(unique("resp"), account))).toBe(true)
         }))
 
+      it.effect("conversation: the whole chain, newest first, past what one query reads; a queued head; a missing link named", () =>
+        Effect.gen(function*() {
+          const store = yield* ResponsesStore
+          const account = newAccount()
+          const chain: Array<StoredResponse> = []
+          let previous: string | undefined
+          for (let i = 0; i < 1_100; i++) {
+            const next = response({ accountId: account, ...(previous !== undefined ? { previous } : {}) })
+            chain.push(next)
+            previous = next.response.id
+          }
+          yield* Effect.forEach(chain, (r) => store.save(r), { concurrency: 50, discard: true })
+          yield* flush
+          const last = chain[chain.length - 1]!
+          const whole = yield* store.conversation(last.response.id, account)
+          expect(whole.missing).toBeUndefined()
+          expect(whole.responses.map((r) => r.response.id)).toStrictEqual([...chain].reverse().map((r) => r.response.id))
+          expect(whole.responses[0]).toStrictEqual(last)
+          expect(whole.responses[700]).toStrictEqual(chain[chain.length - 1 - 700])
+
+          // A head still in the queue, on top of written links.
+          const head = response({ accountId: account, previous: last.response.id })
+          yield* store.save(head)
+          const withHead = yield* store.conversation(head.response.id, account)
+          expect(withHead.responses.length).toBe(1_101)
+          expect(withHead.responses[0]).toStrictEqual(head)
+
+          expect(yield* store.delete(chain[600]!.response.id, account)).toBe(true)
+          const cut = yield* store.conversation(last.response.id, account)
+          expect(cut.missing).toBe(chain[600]!.response.id)
+          expect(cut.responses.map((r) => r.response.id)).toStrictEqual(chain.slice(601).reverse().map((r) => r.response.id))
+
+          expect(yield* store.conversation(last.response.id, newAccount())).toStrictEqual({ responses: [], missing: last.response.id })
+          expect(yield* store.conversation(chain[5]!.response.id, account)).toMatchObject({ missing: undefined })
+        }), 60_000)
+
       it.effect("every input and output item is found by id, in its account only", () =>
         Effect.gen(function*() {
           const store = yield* ResponsesStore

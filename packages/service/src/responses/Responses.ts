@@ -19,7 +19,7 @@ import type { RequestContext } from "../RequestContext.js"
 import { ResponseEventWriter } from "./ResponseEventWriter.js"
 import { type IdGenerator, newId } from "./ResponseIds.js"
 import { referencedIds, responseBase, toChatRequest, toItems, toMessages } from "./ResponseInput.js"
-import { type InputItemsPage, ResponsesStore, type StoredResponse } from "./ResponsesStore.js"
+import { type InputItemsPage, ResponsesStore } from "./ResponsesStore.js"
 
 /** A response whose request has been checked and translated, not yet sent to the model. */
 export interface PreparedResponse {
@@ -146,28 +146,25 @@ const makeResponses = (options: ResponsesOptions = {}) =>
     /** The items of the conversation a response continues: each earlier response's input and output, oldest first. */
     const history = (previousId: string, accountId: string | undefined) =>
       Effect.gen(function*() {
-        const segments: Array<ReadonlyArray<ResponseItem>> = []
-        const seen = new Set<string>()
-        let id: string | null = previousId
-        while (id !== null && !seen.has(id)) {
-          seen.add(id)
-          const found: Option.Option<StoredResponse> = yield* store.get(id, accountId)
-          if (Option.isNone(found)) {
-            return yield* new InvalidRequest({
-              message: id === previousId
-                ? `Previous response with id '${id}' not found.`
-                : `Previous response with id '${previousId}' continues response '${id}', which was not found (deleted?).`,
-              param: "previous_response_id",
-              code: "previous_response_not_found"
-            })
-          }
-          // A failed response's partial output is no turn of the model (a half-made call would
-          // have no result): only its input joins the conversation.
-          const { input, response }: StoredResponse = found.value
-          segments.push(response.status === "failed" ? input : [...input, ...response.output])
-          id = response.previous_response_id
+        const { missing, responses } = yield* store.conversation(previousId, accountId)
+        if (missing !== undefined) {
+          return yield* new InvalidRequest({
+            message: missing === previousId
+              ? `Previous response with id '${missing}' not found.`
+              : `Previous response with id '${previousId}' continues response '${missing}', which was not found (deleted?).`,
+            param: "previous_response_id",
+            code: "previous_response_not_found"
+          })
         }
-        return segments.reverse().flat()
+        // Oldest first. A failed response's partial output is no turn of the model (a half-made
+        // call would have no result): only its input joins the conversation.
+        const items: Array<ResponseItem> = []
+        for (let i = responses.length - 1; i >= 0; i--) {
+          const { input, response } = responses[i]!
+          items.push(...input)
+          if (response.status !== "failed") items.push(...response.output)
+        }
+        return items
       })
 
     const resolveReferences = (request: CreateResponseRequest, accountId: string | undefined) =>

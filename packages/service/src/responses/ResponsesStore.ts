@@ -44,6 +44,36 @@ export const itemList = (data: ReadonlyArray<ResponseItem>, hasMore: boolean): R
   has_more: hasMore
 })
 
+/** A response and the earlier ones it continues, as far as they are found. */
+export interface Conversation {
+  /** The response asked for, then the one it continues (`previous_response_id`), and so on: newest first. */
+  readonly responses: ReadonlyArray<StoredResponse>
+  /** The first link that was not found (the response asked for itself when `responses` is empty). */
+  readonly missing: string | undefined
+}
+
+/**
+ * A conversation by walking `previous_response_id` links with a lookup, one
+ * response at a time (a link already seen ends the walk).
+ */
+export const walkConversation = <E>(
+  id: string,
+  lookup: (id: string) => Effect.Effect<Option.Option<StoredResponse>, E>
+): Effect.Effect<Conversation, E> =>
+  Effect.gen(function*() {
+    const responses: Array<StoredResponse> = []
+    const seen = new Set<string>()
+    let next: string | null = id
+    while (next !== null && !seen.has(next)) {
+      seen.add(next)
+      const found: Option.Option<StoredResponse> = yield* lookup(next)
+      if (Option.isNone(found)) return { responses, missing: next }
+      responses.push(found.value)
+      next = found.value.response.previous_response_id
+    }
+    return { responses, missing: undefined }
+  })
+
 /**
  * Where the Responses facade keeps responses, for `GET /responses/{id}`,
  * `previous_response_id`, `item_reference` and `input_items`. Every read is
@@ -59,6 +89,12 @@ export class ResponsesStore extends Context.Tag("@switchyard/service/ResponsesSt
   readonly save: (stored: StoredResponse) => Effect.Effect<void, StoreUnavailable>
   /** A response of the account, if it exists. */
   readonly get: (id: string, accountId: string | undefined) => Effect.Effect<Option.Option<StoredResponse>, StoreUnavailable>
+  /**
+   * A response of the account with every earlier one it continues through
+   * `previous_response_id`, newest first (the history of a request that
+   * continues it). A SQL store reads a chain of any length in a few queries.
+   */
+  readonly conversation: (id: string, accountId: string | undefined) => Effect.Effect<Conversation, StoreUnavailable>
   /** An item (input or output of a stored response of the account) by its id; the newest if several responses hold it. */
   readonly getItem: (
     id: string,
@@ -146,5 +182,8 @@ const makeMemoryStore = (options: MemoryStoreOptions): ResponsesStore["Type"] =>
   const delete_ = (id: string, accountId: string | undefined) =>
     Effect.sync(() => find(id, accountId) !== undefined && remove(id))
 
-  return { save, get, getItem, inputItems, delete: delete_ }
+  const conversation = (id: string, accountId: string | undefined) =>
+    walkConversation(id, (next) => Effect.sync(() => Option.fromNullable(find(next, accountId))))
+
+  return { save, get, conversation, getItem, inputItems, delete: delete_ }
 }
