@@ -21,7 +21,7 @@ describe("switchyard keys | completions | migrate (the built bin, on the server'
       const env = { SWITCHYARD_DATA_DIR: dir }
       const migrated = yield* runCli(["migrate"], { env })
       expect(migrated.code, migrated.stderr).toBe(0)
-      expect(migrated.stderr).toContain("applied migration 1")
+      expect(migrated.stderr).toContain("applied migrations 1, 2")
       expect((yield* runCli(["migrate"], { env })).stderr).toContain("up to date")
       expect(Fs.existsSync(Path.join(dir, "switchyard.db"))).toBe(true)
 

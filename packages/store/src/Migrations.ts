@@ -86,6 +86,43 @@ const initial = Effect.gen(function*() {
   )`
 })
 
+/**
+ * The Responses API's state: a response (without its output) per row, and
+ * each of its input and output items in a row of its own, addressable by id
+ * for `item_reference` and paged in order for `input_items`. An item id held
+ * by several responses (a reference, an output sent back as input) has a row
+ * per response, so deleting one response never takes another's items.
+ */
+const responses = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const id = sql.onDialectOrElse({ pg: () => sql.literal(`TEXT COLLATE "C"`), orElse: () => sql.literal("TEXT") })
+
+  yield* sql`CREATE TABLE responses (
+    id ${id} PRIMARY KEY,
+    account_id ${id} NOT NULL,
+    created_at BIGINT NOT NULL,
+    previous_response_id ${id},
+    model TEXT NOT NULL,
+    status TEXT NOT NULL,
+    response TEXT NOT NULL
+  )`
+  yield* sql`CREATE INDEX responses_by_account ON responses (account_id, created_at, id)`
+  yield* sql`CREATE INDEX responses_by_time ON responses (created_at)`
+
+  // kind: 'input' or 'output'; seq: the item's place in its list. The key pages a response's input in order.
+  yield* sql`CREATE TABLE response_items (
+    response_id ${id} NOT NULL,
+    kind TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    item_id ${id} NOT NULL,
+    account_id ${id} NOT NULL,
+    created_at BIGINT NOT NULL,
+    item TEXT NOT NULL,
+    PRIMARY KEY (response_id, kind, seq)
+  )`
+  yield* sql`CREATE INDEX response_items_by_item ON response_items (account_id, item_id, created_at)`
+})
+
 const describeDefect = (defect: unknown): string => {
   const cause = (defect as { readonly cause?: unknown }).cause
   const message = defect instanceof Error ? defect.message : String(defect)
@@ -94,7 +131,8 @@ const describeDefect = (defect: unknown): string => {
 
 /** Every migration, by `<id>_<name>`; append new ones, never edit applied ones. */
 export const migrations: Record<string, Effect.Effect<void, SqlError.SqlError, SqlClient.SqlClient>> = {
-  "1_initial": initial
+  "1_initial": initial,
+  "2_responses": responses
 }
 
 const run = Migrator.make({})({ loader: Migrator.fromRecord(migrations), table: migrationsTable })

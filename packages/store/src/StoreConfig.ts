@@ -12,7 +12,7 @@ export const StoreSection = Schema.Struct({
   database_url: Schema.optional(Schema.String),
   /** Where the default SQLite file lives (default `.switchyard/` in the working directory). */
   data_dir: Schema.optional(Schema.String),
-  /** Stored completions older than this are deleted (default 30; 0 keeps them forever). */
+  /** Stored completions and responses older than this are deleted (default 30; 0 keeps them forever). */
   retention_days: Schema.optional(Schema.Number.pipe(Schema.nonNegative())),
   /** Rows that may wait for the database before new ones are refused (default 10,000). */
   queue_capacity: Schema.optional(Schema.Int.pipe(Schema.between(1, 1_000_000))),
@@ -24,7 +24,7 @@ export interface StoreSection extends Schema.Schema.Type<typeof StoreSection> {}
 /** Options of the SQL store. */
 export interface StoreOptions {
   readonly database: DatabaseLocation
-  /** Default 30 days; 0 keeps stored completions forever. */
+  /** Default 30 days; 0 keeps stored completions and responses forever. */
   readonly retentionDays?: number | undefined
   /** How often the retention job runs (default hourly). */
   readonly retentionInterval?: Duration.DurationInput | undefined
@@ -34,6 +34,8 @@ export interface StoreOptions {
   readonly drainTimeout?: Duration.DurationInput | undefined
   /** How long rows gather before a batch smaller than `batchSize` is written (default 50 ms). */
   readonly writeLinger?: Duration.DurationInput | undefined
+  /** How long saving a response waits for its row to be committed (default 2 s; see `SqlResponses.make`). */
+  readonly responseWriteWait?: Duration.DurationInput | undefined
   /** How often keys' `last_used_at` is written (default 30 s). */
   readonly lastUsedFlushInterval?: Duration.DurationInput | undefined
 }

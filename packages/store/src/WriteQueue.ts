@@ -24,6 +24,7 @@ export interface WriteQueueOptions<A, E> {
    * `batchSize` (default 0: at once). A transaction has a fixed cost (on
    * SQLite ~0.5 ms of CPU against ~16 µs per row in a batch of 100), so a few
    * tens of milliseconds turn many small transactions into few large ones.
+   * Someone waiting for a row (`awaitSettled`, `flush`) cuts the wait short.
    */
   readonly linger?: Duration.DurationInput | undefined
   /** First retry delay (default 100 ms), doubled up to `maxRetryDelay` (default 5 s). */
@@ -42,7 +43,7 @@ export interface WriteQueue<A> {
   readonly unsafeOffer: (item: A) => number | undefined
   /** Logs the items refused since the last report, at most every 10 s. */
   readonly reportDropped: Effect.Effect<void>
-  /** Waits until the item with this sequence number (and all before it) is settled. */
+  /** Waits until the item with this sequence number (and all before it) is settled; its batch goes without lingering. */
   readonly awaitSettled: (seq: number) => Effect.Effect<void>
   /** Waits until everything offered so far is settled. */
   readonly flush: Effect.Effect<void>
@@ -73,6 +74,9 @@ export const make = <A, E>(options: WriteQueueOptions<A, E>): Effect.Effect<Writ
     // A plain array: offering is a push on the request path, and only the writer removes items.
     const buffer: Array<readonly [number, A]> = []
     let wake: Deferred.Deferred<void> | undefined
+    // Set while the writer lingers: someone waiting for a row in the buffer ends the linger.
+    let hurry: Deferred.Deferred<void> | undefined
+    let awaitedThrough = -1
     let stopping = false
     let closed = false
     const describe = options.describe ?? (() => "a row")
@@ -161,6 +165,13 @@ export const make = <A, E>(options: WriteQueueOptions<A, E>): Effect.Effect<Writ
       }
     }
 
+    const hurryUp = () => {
+      if (hurry !== undefined) {
+        Deferred.unsafeDone(hurry, Effect.void)
+        hurry = undefined
+      }
+    }
+
     const writer = Effect.gen(function*() {
       for (;;) {
         if (buffer.length === 0) {
@@ -173,7 +184,12 @@ export const make = <A, E>(options: WriteQueueOptions<A, E>): Effect.Effect<Writ
           yield* Deferred.await(signalled)
           continue
         }
-        if (linger > 0 && !stopping && buffer.length < options.batchSize) yield* Effect.sleep(Duration.millis(linger))
+        if (linger > 0 && !stopping && buffer.length < options.batchSize && awaitedThrough < buffer[0]![0]) {
+          const hurried = Deferred.unsafeMake<void>(yield* Effect.fiberId)
+          hurry = hurried
+          yield* Effect.timeoutOption(Deferred.await(hurried), Duration.millis(linger))
+          hurry = undefined
+        }
         const batch = buffer.splice(0, options.batchSize)
         inflight = batch.length
         yield* writeBatch(batch.map(([, item]) => item))
@@ -187,6 +203,7 @@ export const make = <A, E>(options: WriteQueueOptions<A, E>): Effect.Effect<Writ
       Effect.gen(function*() {
         stopping = true
         signal()
+        hurryUp()
         // Finalizers run uninterruptibly: the join must be interruptible for the timeout to cut it.
         const drained = yield* Effect.interruptible(Fiber.join(fiber)).pipe(
           Effect.timeoutOption(options.drainTimeout ?? Duration.seconds(10))
@@ -238,6 +255,8 @@ export const make = <A, E>(options: WriteQueueOptions<A, E>): Effect.Effect<Writ
     const awaitSettled = (seq: number): Effect.Effect<void> =>
       Effect.suspend(() => {
         if (seq <= settledThrough) return Effect.void
+        if (seq > awaitedThrough) awaitedThrough = seq
+        hurryUp()
         return Effect.flatMap(Deferred.make<void>(), (done) => {
           waiters.push({ seq, done })
           return Deferred.await(done)

@@ -1,6 +1,7 @@
 export * as Database from "./Database.js"
 export * as Migrations from "./Migrations.js"
 export * as SqlApiKeys from "./SqlApiKeys.js"
+export * as SqlResponses from "./SqlResponses.js"
 export * as SqlStoredCompletions from "./SqlStoredCompletions.js"
 export * as SqlUsageLedger from "./SqlUsageLedger.js"
 export * from "./Store.js"

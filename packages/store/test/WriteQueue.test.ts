@@ -160,6 +160,36 @@ describe("WriteQueue", () => {
       yield* close
     }))
 
+  it.effect("someone waiting for a row cuts the linger short: its batch goes at once, with what gathered before it", () =>
+    Effect.gen(function*() {
+      const db = fakeDatabase()
+      const { close, queue } = yield* make(db, { batchSize: 5, linger: 50 })
+      yield* queue.offer(0)
+      yield* settle
+      const awaited = (yield* queue.offer(1))!
+      const waiter = yield* Effect.fork(queue.awaitSettled(awaited))
+      yield* settle
+      expect(db.state.batches).toStrictEqual([[0, 1]])
+      yield* Fiber.join(waiter)
+      // Rows nobody waits for linger again.
+      yield* queue.offer(2)
+      yield* settle
+      expect(db.state.batches).toStrictEqual([[0, 1]])
+      yield* TestClock.adjust(50)
+      yield* settle
+      expect(db.state.batches).toStrictEqual([[0, 1], [2]])
+      // A waiter who comes before the writer starts to linger: no linger either.
+      const next = (yield* queue.offer(3))!
+      const early = yield* Effect.fork(queue.awaitSettled(next))
+      yield* Fiber.join(early)
+      expect(db.state.batches).toStrictEqual([[0, 1], [2], [3]])
+      // Shutting down while rows linger writes them at once.
+      yield* queue.offer(4)
+      yield* settle
+      yield* close
+      expect(db.state.batches).toStrictEqual([[0, 1], [2], [3], [4]])
+    }))
+
   it.effect("closing the scope drains the queue", () =>
     Effect.gen(function*() {
       const db = fakeDatabase()

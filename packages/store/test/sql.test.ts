@@ -1,11 +1,19 @@
-import { SqlClient } from "@effect/sql"
+import { Migrator, SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import { ApiKeys, StoredCompletions, StoreHealth, UsageLedger } from "@switchyard/service"
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Context, Effect, Exit, Layer, Option, Redacted, Scope } from "effect"
-import { Database, layer as storeLayer, migrateDatabase, Migrations, resolveDatabase, type StoreOptions } from "../src/index.js"
+import {
+  Database,
+  layer as storeLayer,
+  migrateDatabase,
+  Migrations,
+  resolveDatabase,
+  SqlStoredCompletions,
+  type StoreOptions
+} from "../src/index.js"
 import { freshPostgres, freshSqlite, newAccount, record, sqlLocations, testDatabaseUrl, testPrices, tcpProxy, usage } from "./support.js"
 
 const T0 = Date.UTC(2026, 0, 1)
@@ -65,11 +73,13 @@ for (const { location: freshLocation, name } of sqlLocations) {
     it.scopedLive("migrations: the first start applies them, a second applies nothing", () =>
       Effect.gen(function*() {
         const location = yield* freshLocation
-        expect(yield* migrateDatabase(location)).toStrictEqual([1])
+        expect(yield* migrateDatabase(location)).toStrictEqual([1, 2])
         expect(yield* migrateDatabase(location)).toStrictEqual([])
         expect(yield* tables(location)).toEqual(expect.arrayContaining([
           "api_keys",
           Migrations.migrationsTable,
+          "response_items",
+          "responses",
           "stored_completion_metadata",
           "stored_completion_requests",
           "stored_completions",
@@ -86,8 +96,30 @@ for (const { location: freshLocation, name } of sqlLocations) {
         const results = yield* Effect.all(Array.from({ length: 4 }, () => migrateDatabase(location)), {
           concurrency: "unbounded"
         })
-        expect(results.flat()).toStrictEqual([1])
+        expect(results.flat().sort()).toStrictEqual([1, 2])
         expect(yield* migrateDatabase(location)).toStrictEqual([])
+      }))
+
+    it.scopedLive("migrations: a database of the first version gets the responses tables and keeps its rows", () =>
+      Effect.gen(function*() {
+        const location = yield* freshLocation
+        const account = newAccount()
+        yield* Effect.scoped(Effect.flatMap(Layer.build(Database.clientLayer(location)), (context) =>
+          Effect.provide(
+            Effect.gen(function*() {
+              const first = Migrator.make({})({
+                loader: Migrator.fromRecord({ "1_initial": Migrations.migrations["1_initial"]! }),
+                table: Migrations.migrationsTable
+              })
+              expect((yield* first).map(([id]) => id)).toStrictEqual([1])
+              yield* SqlStoredCompletions.insertCompletions(yield* SqlClient.SqlClient, [record({ accountId: account, createdAt: T0 })])
+            }),
+            context
+          ))).pipe(Effect.orDie)
+        expect(yield* tables(location)).not.toContain("responses")
+        expect(yield* migrateDatabase(location)).toStrictEqual([2])
+        expect(yield* tables(location)).toEqual(expect.arrayContaining(["response_items", "responses", "stored_completions"]))
+        expect(yield* countCompletions(location, account)).toBe(1)
       }))
 
     it.scopedLive("shutdown drains the queue: every saved row is in the database after the store closes", () =>

@@ -1,6 +1,6 @@
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
-import { Authenticator, ChatCompletions, Responses, ResponsesStore, ServiceConfig } from "@switchyard/service"
+import { Authenticator, ChatCompletions, Responses, ServiceConfig } from "@switchyard/service"
 import { describeLocation } from "@switchyard/store/StoreConfig"
 import { Console, Effect, Layer, Option } from "effect"
 import { Gateway, isLoopback, loadConfig } from "../config/GatewayConfig.js"
@@ -39,7 +39,7 @@ export const serve = Command.make("serve", {
       ? Layer.empty
       : (yield* Effect.promise(() => import("../telemetry/OtlpTracing.js"))).layer(config.tracing)
     const layer = Listener.layer.pipe(
-      Layer.provide(Responses.layer().pipe(Layer.provide(ResponsesStore.layerMemory()))),
+      Layer.provide(Responses.layer()),
       Layer.provideMerge(ServiceConfig.layer(config.service)),
       Layer.provideMerge(GatewayStore.layer(config)),
       Layer.provide(RequestLog.layer(config.logFormat)),

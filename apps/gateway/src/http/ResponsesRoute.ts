@@ -8,7 +8,14 @@ import {
   type ResponseStreamEvent,
   Sse
 } from "@switchyard/core"
-import { makeCallRecord, type PreparedResponse, type RequestContext, Responses } from "@switchyard/service"
+import {
+  makeCallRecord,
+  type PreparedResponse,
+  type RequestContext,
+  Responses,
+  responseUsageRecord,
+  UsageLedger
+} from "@switchyard/service"
 import { Effect, Either, Runtime, Schema } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { Gateway } from "../config/GatewayConfig.js"
@@ -20,6 +27,12 @@ const decodeRequest = Schema.decodeUnknownEither(CreateResponseRequest, { errors
 
 const isTerminal = (event: ResponseStreamEvent): event is Extract<ResponseStreamEvent, { readonly response: ResponseObject }> =>
   event.type === "response.completed" || event.type === "response.incomplete" || event.type === "response.failed"
+
+/** What the usage ledger gets to know of a call as it goes. */
+interface Progress {
+  firstChunkAt?: number | undefined
+  response?: ResponseObject | undefined
+}
 
 const noteResponse = (exchange: Exchange, response: ResponseObject) => {
   if (response.usage !== null) {
@@ -41,20 +54,28 @@ const noteResponse = (exchange: Exchange, response: ResponseObject) => {
  */
 export const makeResponsesRoute = Effect.gen(function*() {
   const responses = yield* Responses
+  const ledger = yield* UsageLedger
   const config = yield* Gateway
   const telemetry = yield* RequestTelemetry
   const runtime = yield* Effect.runtime<never>()
   const runFork = Runtime.runFork(runtime)
   const limit = config.bodyLimitBytes
 
-  const respondCreate = (res: ServerResponse, exchange: Exchange, request: CreateResponseRequest, context: RequestContext) =>
+  const respondCreate = (
+    res: ServerResponse,
+    exchange: Exchange,
+    request: CreateResponseRequest,
+    context: RequestContext,
+    progress: Progress
+  ) =>
     Effect.map(responses.create(request, context), (response) => {
+      progress.response = response
       noteResponse(exchange, response)
       setTarget(res, exchange)
       sendJson(res, exchange, 200, response)
     })
 
-  const respondStream = (res: ServerResponse, exchange: Exchange, prepared: PreparedResponse) =>
+  const respondStream = (res: ServerResponse, exchange: Exchange, prepared: PreparedResponse, progress: Progress) =>
     Effect.suspend(() => {
       const open = () => {
         if (res.headersSent) return
@@ -77,7 +98,10 @@ export const makeResponsesRoute = Effect.gen(function*() {
       const encode = (events: ReadonlyArray<ResponseStreamEvent>): string => {
         let text = ""
         for (const event of events) {
-          if (isTerminal(event)) noteResponse(exchange, event.response)
+          if (isTerminal(event)) {
+            progress.response = event.response
+            noteResponse(exchange, event.response)
+          }
           text += encodeResponseEvent(event)
         }
         return text
@@ -109,18 +133,24 @@ export const makeResponsesRoute = Effect.gen(function*() {
       }
       return prepared.open.pipe(
         Effect.matchEffect({
-          onFailure: (error) => res.headersSent ? inBand(res, prepared, error) : Effect.fail(error),
-          onSuccess: ({ first, pull }) => next(write(first), pull)
+          onFailure: (error) => res.headersSent ? inBand(res, prepared, error, progress) : Effect.fail(error),
+          onSuccess: ({ first, pull }) => {
+            progress.firstChunkAt = Date.now()
+            return next(write(first), pull)
+          }
         }),
         Effect.scoped,
         Effect.ensuring(Effect.sync(() => clearTimeout(keepAlive)))
       )
     })
 
-  const inBand = (res: ServerResponse, prepared: PreparedResponse, error: GatewayError) =>
+  const inBand = (res: ServerResponse, prepared: PreparedResponse, error: GatewayError, progress: Progress) =>
     Effect.map(prepared.fail(error), (events) => {
       let text = ""
-      for (const event of events) text += encodeResponseEvent(event)
+      for (const event of events) {
+        if (isTerminal(event)) progress.response = event.response
+        text += encodeResponseEvent(event)
+      }
       res.end(text)
     })
 
@@ -135,20 +165,38 @@ export const makeResponsesRoute = Effect.gen(function*() {
     exchange.model = request.model
     exchange.stream = request.stream === true
     const context = requestContext(req, exchange)
+    const startedAt = Date.now()
+    const progress: Progress = {}
+    // One ledger row per call, however it ends (answered, failed, abandoned by the client).
+    const recorded = <A, E>(program: Effect.Effect<A, E>) =>
+      Effect.ensuring(
+        program,
+        Effect.suspend(() =>
+          ledger.record(responseUsageRecord({
+            requestedModel: request.model,
+            context,
+            stream: request.stream === true,
+            startedAt,
+            endedAt: Date.now(),
+            firstChunkAt: progress.firstChunkAt,
+            response: progress.response
+          }))
+        )
+      )
     if (request.stream !== true) {
-      return runExchange(runFork, res, exchange, respondCreate(res, exchange, request, context), () => Effect.void)
+      return runExchange(runFork, res, exchange, recorded(respondCreate(res, exchange, request, context, progress)), () => Effect.void)
     }
     let prepared: PreparedResponse | undefined
     const program = Effect.flatMap(responses.prepare(request, context), (ready) => {
       prepared = ready
-      return respondStream(res, exchange, ready)
+      return respondStream(res, exchange, ready, progress)
     })
     runExchange(
       runFork,
       res,
       exchange,
-      program,
-      (error) => prepared === undefined ? Effect.sync(() => res.end()) : inBand(res, prepared, error)
+      recorded(program),
+      (error) => prepared === undefined ? Effect.sync(() => res.end()) : inBand(res, prepared, error, progress)
     )
   }
 

@@ -4,6 +4,7 @@ import {
   Authenticator,
   CompletionRecorder,
   PriceCatalogue,
+  type ResponsesStore,
   type StoredCompletions,
   type StoreHealth,
   type UsageLedger
@@ -13,7 +14,7 @@ import { type Duration, Effect, Layer } from "effect"
 import type { GatewayConfig } from "../config/GatewayConfig.js"
 
 /** The ports a store provides. */
-export type StorePorts = StoredCompletions | UsageLedger | ApiKeys | StoreHealth
+export type StorePorts = StoredCompletions | UsageLedger | ApiKeys | ResponsesStore | StoreHealth
 
 /**
  * A store as the gateway runs it: the store's ports, the recorder of

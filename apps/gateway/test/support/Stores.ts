@@ -1,5 +1,5 @@
-import { type Authenticator, layerMemoryStore, PriceCatalogue } from "@switchyard/service"
-import { type DatabaseLocation, layer as sqlStore } from "@switchyard/store"
+import { type Authenticator, layerMemoryStore, PriceCatalogue, type ResponsesStore } from "@switchyard/service"
+import { type DatabaseLocation, layer as sqlStore, type StoreOptions } from "@switchyard/store"
 import { freshLocations, warnIfNoPostgres } from "@switchyard/store/testing"
 import { type Context, Effect, Layer, Redacted, type Scope } from "effect"
 import type { StoreServices } from "../../src/http/Listener.js"
@@ -13,10 +13,10 @@ export interface TestKeys {
   readonly adminKeys?: ReadonlyArray<string>
 }
 
-/** A store built for a test: the layer to give the gateway, and its services to look into. */
+/** A store built for a test: the layer to give the gateway (as `storage`, and as `store` for its responses), and its services to look into. */
 export interface BuiltStore {
-  readonly layer: Layer.Layer<StoreServices | Authenticator>
-  readonly context: Context.Context<StoreServices | Authenticator>
+  readonly layer: Layer.Layer<StoreServices | ResponsesStore | Authenticator>
+  readonly context: Context.Context<StoreServices | ResponsesStore | Authenticator>
 }
 
 /** Prices for the tests: openai/gpt-4o at $2.50/$10 per million. */
@@ -35,9 +35,13 @@ const keysConfig = (keys: TestKeys) => ({
 })
 
 /** Builds a store composed as the gateway runs it, over a database location (or memory). */
-export const buildStore = (location: DatabaseLocation | "memory", keys: TestKeys = {}) =>
+export const buildStore = (
+  location: DatabaseLocation | "memory",
+  keys: TestKeys = {},
+  options: Omit<StoreOptions, "database"> = {}
+) =>
   Effect.gen(function*() {
-    const base = location === "memory" ? layerMemoryStore : sqlStore({ database: location })
+    const base = location === "memory" ? layerMemoryStore : sqlStore({ ...options, database: location })
     const context = yield* Layer.build(compose(keysConfig(keys), base).pipe(Layer.provide(testPrices)))
     return { context, layer: Layer.succeedContext(context) } satisfies BuiltStore
   })

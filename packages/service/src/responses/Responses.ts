@@ -19,7 +19,7 @@ import type { RequestContext } from "../RequestContext.js"
 import { ResponseEventWriter } from "./ResponseEventWriter.js"
 import { type IdGenerator, newId } from "./ResponseIds.js"
 import { referencedIds, responseBase, toChatRequest, toItems, toMessages } from "./ResponseInput.js"
-import { ResponsesStore, type StoredResponse } from "./ResponsesStore.js"
+import { type InputItemsPage, ResponsesStore } from "./ResponsesStore.js"
 
 /** A response whose request has been checked and translated, not yet sent to the model. */
 export interface PreparedResponse {
@@ -56,16 +56,6 @@ export interface OpenedResponse {
    * The response is stored before the terminal event is handed out.
    */
   readonly pull: Effect.Effect<ReadonlyArray<ResponseStreamEvent> | null>
-}
-
-/** Paging of a response's input items. */
-export interface InputItemsPage {
-  /** The id of the item to list after. */
-  readonly after?: string | undefined
-  /** 1 to 100 (default 20). */
-  readonly limit?: number | undefined
-  /** `desc` (default, as OpenAI's) or `asc`. */
-  readonly order?: "asc" | "desc" | undefined
 }
 
 /** Options of the facade. */
@@ -117,25 +107,6 @@ export class Responses extends Context.Tag("@switchyard/service/Responses")<Resp
 const notFound = (id: string) =>
   new ResourceNotFound({ message: `Response with id '${id}' not found.`, param: "response_id", code: "response_not_found" })
 
-/** Paging over a list, by item id, as OpenAI's list endpoints do. */
-export const pageItems = (items: ReadonlyArray<ResponseItem>, page: InputItemsPage): ResponseItemList => {
-  const limit = Math.min(100, Math.max(1, page.limit ?? 20))
-  const ordered = page.order === "asc" ? items : [...items].reverse()
-  let start = 0
-  if (page.after !== undefined) {
-    const at = ordered.findIndex((item) => item.id === page.after)
-    start = at === -1 ? ordered.length : at + 1
-  }
-  const data = ordered.slice(start, start + limit)
-  return {
-    object: "list",
-    data,
-    first_id: data[0]?.id ?? null,
-    last_id: data[data.length - 1]?.id ?? null,
-    has_more: start + limit < ordered.length
-  }
-}
-
 /** Chat parameters as the Responses API names them. */
 const responsesNames: Readonly<Record<string, string>> = {
   max_completion_tokens: "max_output_tokens",
@@ -175,28 +146,25 @@ const makeResponses = (options: ResponsesOptions = {}) =>
     /** The items of the conversation a response continues: each earlier response's input and output, oldest first. */
     const history = (previousId: string, accountId: string | undefined) =>
       Effect.gen(function*() {
-        const segments: Array<ReadonlyArray<ResponseItem>> = []
-        const seen = new Set<string>()
-        let id: string | null = previousId
-        while (id !== null && !seen.has(id)) {
-          seen.add(id)
-          const found: Option.Option<StoredResponse> = yield* store.get(id, accountId)
-          if (Option.isNone(found)) {
-            return yield* new InvalidRequest({
-              message: id === previousId
-                ? `Previous response with id '${id}' not found.`
-                : `Previous response with id '${previousId}' continues response '${id}', which was not found (deleted?).`,
-              param: "previous_response_id",
-              code: "previous_response_not_found"
-            })
-          }
-          // A failed response's partial output is no turn of the model (a half-made call would
-          // have no result): only its input joins the conversation.
-          const { input, response }: StoredResponse = found.value
-          segments.push(response.status === "failed" ? input : [...input, ...response.output])
-          id = response.previous_response_id
+        const { missing, responses } = yield* store.conversation(previousId, accountId)
+        if (missing !== undefined) {
+          return yield* new InvalidRequest({
+            message: missing === previousId
+              ? `Previous response with id '${missing}' not found.`
+              : `Previous response with id '${previousId}' continues response '${missing}', which was not found (deleted?).`,
+            param: "previous_response_id",
+            code: "previous_response_not_found"
+          })
         }
-        return segments.reverse().flat()
+        // Oldest first. A failed response's partial output is no turn of the model (a half-made
+        // call would have no result): only its input joins the conversation.
+        const items: Array<ResponseItem> = []
+        for (let i = responses.length - 1; i >= 0; i--) {
+          const { input, response } = responses[i]!
+          items.push(...input)
+          if (response.status !== "failed") items.push(...response.output)
+        }
+        return items
       })
 
     const resolveReferences = (request: CreateResponseRequest, accountId: string | undefined) =>
@@ -327,9 +295,9 @@ const makeResponses = (options: ResponsesOptions = {}) =>
     })
 
     const inputItems = Effect.fn("Responses.inputItems")(function*(id: string, page: InputItemsPage, context: RequestContext) {
-      const found = yield* store.get(id, context.accountId)
+      const found = yield* store.inputItems(id, context.accountId, page)
       if (Option.isNone(found)) return yield* notFound(id)
-      return pageItems(found.value.input, page)
+      return found.value
     })
 
     return { create, prepare, open, stream, retrieve, delete: delete_, inputItems }
