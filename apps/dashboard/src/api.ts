@@ -38,9 +38,6 @@ const messageOf = (body: unknown, status: number): string => {
   return typeof error?.message === "string" ? error.message : `The gateway answered ${status}.`
 }
 
-/** The typed client of the dashboard's part of the gateway's HttpApi. */
-export type Client = HttpApiClient.Client.Groups<typeof DashboardApi>
-
 const clientOf = (session: Session) =>
   Effect.gen(function*() {
     const headers: Record<string, string> = { authorization: `Bearer ${session.key}` }
@@ -57,6 +54,9 @@ const clientOf = (session: Session) =>
     )
     return yield* HttpApiClient.makeWith(DashboardApi, { httpClient, baseUrl: location.origin })
   })
+
+/** The typed client of the dashboard's part of the gateway's HttpApi. */
+export type Client = Effect.Effect.Success<ReturnType<typeof clientOf>>
 
 /** Runs one call of the client; rejects with an `Error` whose message is fit to show. */
 export const call = <A>(session: Session, f: (client: Client) => Effect.Effect<A, unknown>): Promise<A> =>
