@@ -48,15 +48,20 @@ export const Completions = (props: { readonly session: Session; readonly me: Who
   const after = query.get("after") ?? undefined
   const queryKey = query.toString()
 
-  const load = () =>
-    call(session, (client) =>
+  // Only the latest answer counts: a slow answer to an older query never replaces a newer one.
+  const latest = useRef(0)
+  const load = () => {
+    const mine = ++latest.current
+    return call(session, (client) =>
       client.dashboard.list({ urlParams: { ...filtersOf(query), ...(after !== undefined ? { after } : {}), limit: 50 } })).then(
         (next) => {
+          if (mine !== latest.current) return
           setPage(next)
           setError(undefined)
         },
-        (e: Error) => setError(e.message)
+        (e: Error) => mine === latest.current && setError(e.message)
       )
+  }
 
   useEffect(() => {
     void load()

@@ -196,7 +196,7 @@ export const Detail = (props: { readonly session: Session; readonly id: string }
       )}
 
       <h2>Metadata</h2>
-      <MetadataEditor key={JSON.stringify(detail.metadata)} metadata={detail.metadata} onSave={saveMetadata} />
+      <MetadataEditor key={detail.id} metadata={detail.metadata} onSave={saveMetadata} />
 
       <h2>Raw JSON</h2>
       <details>

@@ -42,7 +42,8 @@ const Chart = (props: { readonly usage: DashboardUsage; readonly measure: Measur
         height: 220,
         series: [{}, ...groups.map((group, i) => ({ label: group, stroke: PALETTE[i % PALETTE.length]!, width: 2, points: { show: true, size: 6 } }))],
         axes: [axis, axis],
-        scales: { x: { time: true } },
+        // The whole range, not just the buckets that have rows.
+        scales: { x: { time: true, range: () => [props.usage.start, props.usage.end] } },
         legend: { show: true }
       },
       [times, ...series] as uPlot.AlignedData,
