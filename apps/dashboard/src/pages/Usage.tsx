@@ -41,7 +41,16 @@ const Chart = (props: { readonly usage: DashboardUsage; readonly measure: Measur
         width: Math.max(280, el.clientWidth),
         height: 220,
         series: [{}, ...groups.map((group, i) => ({ label: group, stroke: PALETTE[i % PALETTE.length]!, width: 2, points: { show: true, size: 6 } }))],
-        axes: [axis, axis],
+        axes: [
+          axis,
+          {
+            ...axis,
+            size: 64,
+            // Costs are often fractions of a cent: keep their significant digits.
+            values: (_: uPlot, splits: Array<number>) =>
+              splits.map((v) => (v === 0 ? "0" : Math.abs(v) < 0.01 ? v.toExponential(1) : v.toLocaleString("en-US")))
+          }
+        ],
         // The whole range, not just the buckets that have rows.
         scales: { x: { time: true, range: () => [props.usage.start, props.usage.end] } },
         legend: { show: true }
