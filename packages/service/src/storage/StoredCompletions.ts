@@ -85,7 +85,7 @@ export type AccountScope = ReadonlyArray<string> | "all"
 /**
  * A search of stored completions for the dashboard: newest first, across the
  * accounts of a scope, filtered by model, status, a time range, metadata
- * pairs (AND) and a case-insensitive text in the request and the answer.
+ * pairs (AND) and a case-insensitive text in the request (as JSON) and the answer.
  */
 export interface CompletionSearch {
   readonly accounts: AccountScope
@@ -96,7 +96,7 @@ export interface CompletionSearch {
   /** Created before (ms). */
   readonly until?: number | undefined
   readonly metadata?: Readonly<Record<string, string>> | undefined
-  /** A substring of the request's messages or the answer, any case. */
+  /** A substring of the request (messages and parameters, as JSON) or the answer, any case. */
   readonly text?: string | undefined
   /** A cursor: the id of the last row of the previous page. */
   readonly after?: string | undefined
@@ -149,7 +149,7 @@ export const matchesSearch = (record: StoredCompletionRecord, search: Completion
   (search.until === undefined || record.createdAt < search.until) &&
   matchesMetadata(record.metadata, search.metadata) &&
   (search.text === undefined || search.text === "" ||
-    (JSON.stringify(record.request.messages) + JSON.stringify(record.completion)).toLowerCase()
+    (JSON.stringify(record.request) + JSON.stringify(record.completion)).toLowerCase()
       .includes(search.text.toLowerCase()))
 
 /** One message of a stored request, with its id (`<completion id>-<index>`). */
