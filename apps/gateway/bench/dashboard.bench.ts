@@ -26,8 +26,13 @@ const ROUNDS = 40
 const ADMIN = "bench-admin-key"
 const MEMBER = "bench-member-key"
 
-const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "sy-dashboard-bench-"))
+// SWITCHYARD_BENCH_DIR keeps the filled database there (and reuses it on the next run); else a temporary one.
+const keep = process.env.SWITCHYARD_BENCH_DIR
+const dir = keep ?? Fs.mkdtempSync(Path.join(Os.tmpdir(), "sy-dashboard-bench-"))
 const filename = Path.join(dir, "switchyard.db")
+const reuse = keep !== undefined && Fs.existsSync(filename)
+const cleanUp = () => keep === undefined && Fs.rmSync(dir, { recursive: true, force: true })
+if (keep !== undefined) Fs.mkdirSync(keep, { recursive: true })
 const where = { _tag: "sqlite", filename } as const
 
 const row = (j: number): StoredCompletionRecord => {
@@ -67,7 +72,7 @@ const percentiles = (times: Array<number>) => {
   return `p50 ${times[Math.floor(times.length * 0.5)]!.toFixed(2)} ms, p95 ${times[Math.floor(times.length * 0.95)]!.toFixed(2)} ms`
 }
 
-const fill = Effect.gen(function*() {
+const fill = reuse ? Effect.log(`reusing ${filename}`) : Effect.gen(function*() {
   // Migrate by opening the store once, then insert with the write queue's own statement, 1,000 rows a transaction.
   yield* Effect.scoped(Layer.build(layer({ database: where }).pipe(Layer.provide(PriceCatalogue.layerStatic({})))))
   yield* Effect.scoped(Effect.gen(function*() {
@@ -173,9 +178,9 @@ const overHttp = async () => {
 
 Effect.runPromise(Effect.zipRight(fill, repository))
   .then(overHttp)
-  .then(() => Fs.rmSync(dir, { recursive: true, force: true }))
+  .then(cleanUp)
   .catch((error) => {
     console.error(error)
-    Fs.rmSync(dir, { recursive: true, force: true })
+    cleanUp()
     process.exit(1)
   })

@@ -216,6 +216,12 @@ type Driver =
 /** Rows a driver's estimate counts at most: enough to tell a selective filter from a broad one. */
 const ESTIMATE_CAP = 1000
 
+/**
+ * The same for the dashboard's search, whose pages are larger and whose scopes are wider: a metadata pair
+ * of a thousand rows must win over one of a hundred thousand (counting 10,000 index entries takes ~1 ms).
+ */
+const SEARCH_ESTIMATE_CAP = 10_000
+
 /** Completions being written: `get` reads them before they reach the database. */
 export type PendingCompletions = Map<string, { readonly record: StoredCompletionRecord; readonly seq: number }>
 
@@ -438,10 +444,10 @@ export const make = (
         const n = yield* query(
           candidate._tag === "metadata"
             ? sql`SELECT COUNT(*) AS n FROM (SELECT 1 FROM stored_completion_metadata WHERE ${scope("")} AND key = ${candidate.key} AND value = ${candidate.value} LIMIT ${
-              sql.literal(String(ESTIMATE_CAP))
+              sql.literal(String(SEARCH_ESTIMATE_CAP))
             }) t`
             : sql`SELECT COUNT(*) AS n FROM (SELECT 1 FROM stored_completions WHERE ${scope("")} AND model = ${q.model ?? ""} LIMIT ${
-              sql.literal(String(ESTIMATE_CAP))
+              sql.literal(String(SEARCH_ESTIMATE_CAP))
             }) t`
         ).pipe(
           Effect.flatMap((rows) => Effect.mapError(decodeCount(rows), unreadable)),

@@ -110,7 +110,6 @@ export class DashboardPageGroup extends HttpApiGroup.make("dashboardPage")
       .addError(errorEnvelopeAt(ResourceNotFound, 404))
   )
   .annotate(OpenApi.Title, "Dashboard")
-  .annotate(OpenApi.Exclude, true)
 {}
 
 /** The part of the API the dashboard calls, for a typed client in the browser (`HttpApiClient.make(DashboardApi)`). */
