@@ -99,47 +99,6 @@ export const insertCompletions = (
   )
 }
 
-const SummaryRow = Schema.Struct({
-  id: Schema.String,
-  account_id: Schema.String,
-  key_id: Schema.NullOr(Schema.String),
-  request_id: Schema.String,
-  created_at: DbInt,
-  model: Schema.String,
-  target: Schema.NullOr(Schema.String),
-  status: StoredCompletionStatus,
-  stream: DbInt,
-  latency_ms: Schema.NullOr(DbInt),
-  first_chunk_ms: Schema.NullOr(DbInt),
-  metadata: Schema.parseJson(StoredMetadata),
-  prompt_tokens: Schema.NullOr(DbInt),
-  completion_tokens: Schema.NullOr(DbInt),
-  cached_tokens: Schema.NullOr(DbInt),
-  reasoning_tokens: Schema.NullOr(DbInt)
-})
-const decodeSummaries = Schema.decodeUnknown(Schema.Array(SummaryRow))
-
-const toSummary = (row: typeof SummaryRow.Type): CompletionSummary => ({
-  id: row.id,
-  accountId: row.account_id,
-  keyId: row.key_id,
-  requestId: row.request_id,
-  createdAt: row.created_at,
-  model: row.model,
-  target: row.target,
-  status: row.status,
-  stream: row.stream !== 0,
-  metadata: row.metadata,
-  latencyMs: row.latency_ms,
-  firstChunkMs: row.first_chunk_ms,
-  tokens: row.prompt_tokens === null || row.completion_tokens === null ? null : {
-    promptTokens: row.prompt_tokens,
-    completionTokens: row.completion_tokens,
-    cachedTokens: row.cached_tokens ?? 0,
-    reasoningTokens: row.reasoning_tokens ?? 0
-  }
-})
-
 const newestFirst = (a: { readonly created_at: number; readonly id: string }, b: { readonly created_at: number; readonly id: string }) =>
   b.created_at - a.created_at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)
 
@@ -192,6 +151,23 @@ const toCompletions = (rows: ReadonlyArray<typeof CompletionRow.Type>): Effect.E
 }
 
 const toCompletion = (row: typeof CompletionRow.Type, completion: ChatCompletion): StoredCompletion => ({
+  ...callOf(row),
+  completion
+})
+
+/** A search row: a completion row without its answer, with the token columns. */
+const { completion: _completion, ...summaryFields } = CompletionRow.fields
+const SummaryRow = Schema.Struct({
+  ...summaryFields,
+  prompt_tokens: Schema.NullOr(DbInt),
+  completion_tokens: Schema.NullOr(DbInt),
+  cached_tokens: Schema.NullOr(DbInt),
+  reasoning_tokens: Schema.NullOr(DbInt)
+})
+const decodeSummaries = Schema.decodeUnknown(Schema.Array(SummaryRow))
+
+/** What a completion row and a search row share, as the port has it. */
+const callOf = (row: typeof SummaryRow.Type | typeof CompletionRow.Type) => ({
   id: row.id,
   accountId: row.account_id,
   keyId: row.key_id,
@@ -202,10 +178,20 @@ const toCompletion = (row: typeof CompletionRow.Type, completion: ChatCompletion
   status: row.status,
   stream: row.stream !== 0,
   metadata: row.metadata,
-  completion,
   latencyMs: row.latency_ms,
   firstChunkMs: row.first_chunk_ms
 })
+
+const toSummary = (row: typeof SummaryRow.Type): CompletionSummary => ({
+  ...callOf(row),
+  tokens: row.prompt_tokens === null || row.completion_tokens === null ? null : {
+    promptTokens: row.prompt_tokens,
+    completionTokens: row.completion_tokens,
+    cachedTokens: row.cached_tokens ?? 0,
+    reasoningTokens: row.reasoning_tokens ?? 0
+  }
+})
+
 
 /** A filter that could drive a list query: walk its index, check the others per row. */
 type Driver =
@@ -277,33 +263,41 @@ export const make = (
   const getStored = (accountId: string, id: string) =>
     Effect.map(findRows(sql`c.id = ${id} AND c.account_id = ${accountId}`), (rows) => Option.fromNullable(rows[0]))
 
-  const estimate = (accountId: string, driver: Driver, model: string | undefined) =>
-    query(
+  /** How many rows a driver would walk (up to `cap`), for one account or all. */
+  const estimate = (account: string | undefined, driver: Driver, model: string | undefined, cap: number) => {
+    const scope = account === undefined ? sql.literal("1 = 1") : sql`account_id = ${account}`
+    return query(
       driver._tag === "metadata"
-        ? sql`SELECT COUNT(*) AS n FROM (SELECT 1 FROM stored_completion_metadata WHERE account_id = ${accountId} AND key = ${driver.key} AND value = ${driver.value} LIMIT ${
-          sql.literal(String(ESTIMATE_CAP))
+        ? sql`SELECT COUNT(*) AS n FROM (SELECT 1 FROM stored_completion_metadata WHERE ${scope} AND key = ${driver.key} AND value = ${driver.value} LIMIT ${
+          sql.literal(String(cap))
         }) t`
-        : sql`SELECT COUNT(*) AS n FROM (SELECT 1 FROM stored_completions WHERE account_id = ${accountId} AND model = ${
-          model ?? ""
-        } LIMIT ${sql.literal(String(ESTIMATE_CAP))}) t`
+        : sql`SELECT COUNT(*) AS n FROM (SELECT 1 FROM stored_completions WHERE ${scope} AND model = ${model ?? ""} LIMIT ${
+          sql.literal(String(cap))
+        }) t`
     ).pipe(
       Effect.flatMap((rows) => Effect.mapError(decodeCount(rows), unreadable)),
       Effect.map((rows) => rows[0]?.n ?? 0)
     )
+  }
 
-  const chooseDriver = (q: StoredCompletionQuery) =>
+  /** The filter whose index to walk: the only one, else the one with the fewest rows (up to `cap`). */
+  const pickDriver = (
+    filters: { readonly metadata?: Readonly<Record<string, string>> | undefined; readonly model?: string | undefined },
+    account: string | undefined,
+    cap: number
+  ) =>
     Effect.gen(function*() {
-      const candidates: Array<Driver> = Object.entries(q.metadata ?? {}).map(([key, value]) => ({
+      const candidates: Array<Driver> = Object.entries(filters.metadata ?? {}).map(([key, value]) => ({
         _tag: "metadata",
         key,
         value
       }))
-      if (q.model !== undefined) candidates.push({ _tag: "model" })
+      if (filters.model !== undefined) candidates.push({ _tag: "model" })
       if (candidates.length <= 1) return candidates[0] ?? ({ _tag: "account" } as const)
       let best = candidates[0]!
       let bestCount = Number.POSITIVE_INFINITY
       for (const candidate of candidates) {
-        const n = yield* estimate(q.accountId, candidate, q.model)
+        const n = yield* estimate(account, candidate, filters.model, cap)
         if (n < bestCount) {
           best = candidate
           bestCount = n
@@ -311,6 +305,8 @@ export const make = (
       }
       return best
     })
+
+  const chooseDriver = (q: StoredCompletionQuery) => pickDriver(q, q.accountId, ESTIMATE_CAP)
 
   const cursorPosition = (accountId: string, after: string) =>
     Effect.gen(function*() {
@@ -428,38 +424,7 @@ export const make = (
   const like = sql.onDialectOrElse({ pg: () => sql.literal("ILIKE"), orElse: () => sql.literal("LIKE") })
 
   /** The index a search walks for one account (or all): a metadata pair's, the model's, or time's. */
-  const searchDriver = (q: CompletionSearch, account: string | undefined) =>
-    Effect.gen(function*() {
-      const candidates: Array<Driver> = Object.entries(q.metadata ?? {}).map(([key, value]) => ({
-        _tag: "metadata",
-        key,
-        value
-      }))
-      if (q.model !== undefined) candidates.push({ _tag: "model" })
-      if (candidates.length <= 1) return candidates[0] ?? ({ _tag: "account" } as const)
-      let best = candidates[0]!
-      let bestCount = Number.POSITIVE_INFINITY
-      for (const candidate of candidates) {
-        const scope = (prefix: string) => account === undefined ? sql.literal("1 = 1") : sql`${sql.literal(prefix)}account_id = ${account}`
-        const n = yield* query(
-          candidate._tag === "metadata"
-            ? sql`SELECT COUNT(*) AS n FROM (SELECT 1 FROM stored_completion_metadata WHERE ${scope("")} AND key = ${candidate.key} AND value = ${candidate.value} LIMIT ${
-              sql.literal(String(SEARCH_ESTIMATE_CAP))
-            }) t`
-            : sql`SELECT COUNT(*) AS n FROM (SELECT 1 FROM stored_completions WHERE ${scope("")} AND model = ${q.model ?? ""} LIMIT ${
-              sql.literal(String(SEARCH_ESTIMATE_CAP))
-            }) t`
-        ).pipe(
-          Effect.flatMap((rows) => Effect.mapError(decodeCount(rows), unreadable)),
-          Effect.map((rows) => rows[0]?.n ?? 0)
-        )
-        if (n < bestCount) {
-          best = candidate
-          bestCount = n
-        }
-      }
-      return best
-    })
+  const searchDriver = (q: CompletionSearch, account: string | undefined) => pickDriver(q, account, SEARCH_ESTIMATE_CAP)
 
   /** Up to `n` rows of a search for one account (or all), newest first, walking one index. */
   const searchRows = (q: CompletionSearch, account: string | undefined, position: CursorPosition | undefined, n: number) =>

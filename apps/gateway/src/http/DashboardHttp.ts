@@ -25,9 +25,9 @@ import {
   UsageLedger,
   withoutRequest
 } from "@switchyard/service"
-import { Chunk, Clock, Effect, Option, Stream } from "effect"
+import { Chunk, Effect, Option, Stream } from "effect"
+import { usageWindow } from "./UsageHttp.js"
 
-const DAY = 86_400
 /** The most rows an export writes. */
 export const EXPORT_MAX_ROWS = 100_000
 const EXPORT_PAGE = 100
@@ -250,12 +250,7 @@ export const DashboardHttpLive = HttpApiBuilder.group(SwitchyardApi, "dashboard"
         Effect.gen(function*() {
           const caller = yield* CurrentCaller
           const accounts = yield* scopeOf(caller, undefined)
-          const now = Math.floor((yield* Clock.currentTimeMillis) / 1000)
-          const end = urlParams.end ?? now
-          const start = urlParams.start ?? end - DAY
-          if (start >= end) {
-            return yield* new InvalidRequest({ message: "`start` must be before `end`.", param: "start", code: "invalid_range" })
-          }
+          const { start, end } = yield* usageWindow(urlParams)
           const groupBy = urlParams.group_by ?? "model"
           const query = { start: start * 1000, end: end * 1000, groupBy, interval: urlParams.interval, accounts }
           const [buckets, latencies] = yield* Effect.all([ledger.summarize(query), ledger.latencies(query)])
