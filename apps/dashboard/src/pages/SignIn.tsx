@@ -32,7 +32,9 @@ export const SignIn = (props: { readonly onSignIn: (session: Session, me: WhoAmI
           onInput={(e) => setKey(e.currentTarget.value)}
           placeholder="sk-sy-…"
         />
-        <p class="hint">Kept in this tab only (session storage).</p>
+        <p class="hint">
+          Kept in this tab only (session storage). A gateway without keys (loopback only) takes any text here.
+        </p>
         <button type="submit" disabled={busy}>Sign in</button>
         {error !== undefined && <p role="alert" class="error">{error}</p>}
       </form>
