@@ -44,7 +44,7 @@ export type DashboardFilterParams = typeof DashboardFilterParams.Type
 export const DashboardListParams = Schema.Struct({
   ...DashboardFilterParams.fields,
   after: Schema.optional(Schema.String.annotations({ description: "The id of the last row of the previous page" })),
-  limit: Schema.optional(ListLimitParam)
+  limit: Schema.optional(ListLimitParam.annotations({ description: "How many rows to return: 1 to 100 (default 50)" }))
 })
 
 /** `GET /v5/dashboard/export`: the filters and a format. */
