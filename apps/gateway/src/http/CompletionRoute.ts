@@ -19,12 +19,12 @@ import {
   ServiceConfig,
   StreamDescription
 } from "@switchyard/service"
-import { Effect, Either, Runtime, Schema } from "effect"
+import { Effect, Either, Schema } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { Gateway } from "../config/GatewayConfig.js"
 import { SpanSink } from "../telemetry/RequestSpans.js"
 import { RequestTelemetry } from "../telemetry/RequestTelemetry.js"
-import { awaitDrain, readJsonBody, requestContext, runExchange, SSE_HEADERS, streamHeaders } from "./FastPath.js"
+import { awaitDrain, readJsonBody, requestContext, requestFork, runExchange, SSE_HEADERS, streamHeaders } from "./FastPath.js"
 import { type Exchange, sendError, sendJson, setTarget } from "./Respond.js"
 
 const decodeRequest = Schema.decodeUnknownEither(ChatCompletionRequest, { errors: "all" })
@@ -42,8 +42,7 @@ export const makeCompletionRoute = Effect.gen(function*() {
   const config = yield* Gateway
   const telemetry = yield* RequestTelemetry
   const captureContent = (yield* SpanSink)?.captureContent === true
-  const runtime = yield* Effect.runtime<never>()
-  const runFork = Runtime.runFork(runtime)
+  const runFork = yield* requestFork
   const limit = config.bodyLimitBytes
   const routes = completions.routing.routes
 

@@ -3,7 +3,7 @@
  * `Effect.async` per exchange, with the transport-enforced timeouts.
  */
 import { type GatewayError, UpstreamBadResponse, UpstreamTimeout } from "@switchyard/core"
-import { Context, Effect, Exit, Layer, type Scope } from "effect"
+import { Context, Effect, Exit, Layer, Scope } from "effect"
 import { EventEmitter } from "node:events"
 import { Agent, type Dispatcher, request } from "undici"
 import type { CallTimeouts } from "../Provider.js"
@@ -190,8 +190,10 @@ const makeUpstreamHttp = (options: UpstreamHttpOptions = {}) =>
               body: data.body,
               timedOut: () => timedOut
             }
+            // `Scope.addFinalizerExit`: `Effect.addFinalizer` would diff every fiber ref when it runs.
             return Effect.as(
-              Effect.addFinalizer((exit) =>
+              Effect.flatMap(Effect.scope, (scope) =>
+                Scope.addFinalizerExit(scope, (exit) =>
                 Effect.sync(() => {
                   if (timer !== undefined) clearTimeout(timer)
                   const body = data.body
@@ -199,7 +201,7 @@ const makeUpstreamHttp = (options: UpstreamHttpOptions = {}) =>
                   // A finished exchange leaves its socket for reuse; anything else aborts it.
                   if (Exit.isSuccess(exit)) body.dump({ limit: 64 * 1024 }).catch(() => undefined)
                   else body.destroy()
-                })
+                }))
               ),
               response
             )
