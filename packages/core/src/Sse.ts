@@ -18,8 +18,24 @@ export const DONE = "data: [DONE]\n\n"
 
 const encoder = new TextEncoder()
 
-/** `data: <json>\n\n` for one chunk. */
-export const encodeChunk = (chunk: ChatCompletionChunk): string => `data: ${JSON.stringify(chunk)}\n\n`
+/** The upstream's own `data` of chunks parsed from it (`keepData`), by chunk object. */
+const upstreamData = new WeakMap<ChatCompletionChunk, string>()
+
+/**
+ * Notes that `chunk` was parsed, unchanged, from the one-line JSON `data` of
+ * an upstream event: `encodeChunk` then writes those bytes as they came rather
+ * than serializing the object again. A chunk that is rewritten (a stored
+ * call's id, a fan-out's index, a translation) is a new object, without them.
+ */
+export const keepData = (chunk: ChatCompletionChunk, data: string): void => {
+  if (data.indexOf("\n") === -1 && data.indexOf("\r") === -1) upstreamData.set(chunk, data)
+}
+
+/** `data: <json>\n\n` for one chunk: the upstream's own JSON when it was kept, else the chunk serialized. */
+export const encodeChunk = (chunk: ChatCompletionChunk): string => {
+  const data = upstreamData.get(chunk)
+  return `data: ${data ?? JSON.stringify(chunk)}\n\n`
+}
 
 /** `data: {"error":{...}}\n\n`: an error reported in-band, after the stream has started. */
 export const encodeError = (error: GatewayError): string => `data: ${JSON.stringify(toErrorEnvelope(error))}\n\n`

@@ -295,7 +295,12 @@ const makeChatCompletions = (options: ChatCompletionsOptions = {}) =>
         Effect.flatMap(Scope.make(), (scope) => {
           const attempt = observed(call, counts, (call, kind) => {
             const opening = deadlinesOf(route).open(
-              Effect.flatMap(Scope.extend(route.provider.open(call), scope), (pull) => firstBatch(pull, call.vendor)),
+              Effect.flatMap(
+                route.provider.openIn !== undefined
+                  ? route.provider.openIn(call, scope)
+                  : Scope.extend(route.provider.open(call), scope),
+                (pull) => firstBatch(pull, call.vendor)
+              ),
               call.vendor
             )
             return tracing ? tracedOpen(call, kind, scope, opening) : opening

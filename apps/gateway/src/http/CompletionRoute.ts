@@ -96,6 +96,19 @@ export const makeCompletionRoute = Effect.gen(function*() {
         res.write(Sse.KEEP_ALIVE)
         keepAlive.refresh()
       }, config.keepAliveMs)
+      // What one upstream read gives (a batch, and the end of the stream when the same read has it)
+      // goes out in one socket write: corked until the current tick is over.
+      let corked = false
+      const uncork = () => {
+        corked = false
+        res.uncork()
+      }
+      const cork = () => {
+        if (corked) return
+        corked = true
+        res.cork()
+        process.nextTick(uncork)
+      }
       const description = exchange.trace?.sampled === true ? new StreamDescription(captureContent) : undefined
       exchange.description = description
       const writeBatch = (received: ReadonlyArray<ChatCompletionChunk>): boolean => {
@@ -109,6 +122,7 @@ export const makeCompletionRoute = Effect.gen(function*() {
         }
         keepAlive.refresh()
         open()
+        cork()
         return res.write(text)
       }
       const fail = (error: GatewayError) => {
