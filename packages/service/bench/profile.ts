@@ -68,7 +68,7 @@ if (mode === "open") {
   await runtime.runPromise(Effect.forEach(Array.from({ length: 1_000 }), opened, { discard: true }))
   for (let run = 0; run < 3; run++) {
     const cpu = process.cpuUsage()
-    await runtime.runPromise(Effect.forEach(Array.from({ length: n }), opened, { discard: true }))
+    await runtime.runPromise(Effect.forEach(Array.from({ length: n }), opened, { discard: true, concurrency: Number(process.env.CONCURRENCY ?? 1) }))
     const used = process.cpuUsage(cpu)
     console.log(`open: ${((used.user + used.system) / n).toFixed(0)} µs CPU/stream`)
   }
@@ -83,7 +83,7 @@ if (mode === "open") {
 } else {
   await runtime.runPromise(Effect.forEach(Array.from({ length: 1_000 }), one, { discard: true }))
   const cpu = process.cpuUsage()
-  await runtime.runPromise(Effect.forEach(Array.from({ length: n }), one, { discard: true }))
+  await runtime.runPromise(Effect.forEach(Array.from({ length: n }), one, { discard: true, concurrency: Number(process.env.CONCURRENCY ?? 1) }))
   const used = process.cpuUsage(cpu)
   console.log(`${mode}: ${((used.user + used.system) / n).toFixed(0)} µs CPU/request`)
 }
