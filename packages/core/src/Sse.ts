@@ -69,7 +69,7 @@ export const encodeStream = <E extends GatewayError, R>(
  */
 export class SseDecoder {
   /** The streaming decoder, made once a piece ends inside a character (or starts with a BOM): most streams never need one. */
-  private text: TextDecoder | undefined
+  private text: InstanceType<typeof TextDecoder> | undefined
   private readonly parser: EventSourceParser
   private pending: Array<SseEvent> = []
   private failure: string | undefined
