@@ -18,8 +18,24 @@ export const DONE = "data: [DONE]\n\n"
 
 const encoder = new TextEncoder()
 
-/** `data: <json>\n\n` for one chunk. */
-export const encodeChunk = (chunk: ChatCompletionChunk): string => `data: ${JSON.stringify(chunk)}\n\n`
+/** The upstream's own `data` of chunks parsed from it (`keepData`), by chunk object. */
+const upstreamData = new WeakMap<ChatCompletionChunk, string>()
+
+/**
+ * Notes that `chunk` was parsed, unchanged, from the one-line JSON `data` of
+ * an upstream event: `encodeChunk` then writes those bytes as they came rather
+ * than serializing the object again. A chunk that is rewritten (a stored
+ * call's id, a fan-out's index, a translation) is a new object, without them.
+ */
+export const keepData = (chunk: ChatCompletionChunk, data: string): void => {
+  if (data.indexOf("\n") === -1 && data.indexOf("\r") === -1) upstreamData.set(chunk, data)
+}
+
+/** `data: <json>\n\n` for one chunk: the upstream's own JSON when it was kept, else the chunk serialized. */
+export const encodeChunk = (chunk: ChatCompletionChunk): string => {
+  const data = upstreamData.get(chunk)
+  return `data: ${data ?? JSON.stringify(chunk)}\n\n`
+}
 
 /** `data: {"error":{...}}\n\n`: an error reported in-band, after the stream has started. */
 export const encodeError = (error: GatewayError): string => `data: ${JSON.stringify(toErrorEnvelope(error))}\n\n`
@@ -52,11 +68,13 @@ export const encodeStream = <E extends GatewayError, R>(
  * `event:` fields.
  */
 export class SseDecoder {
-  private readonly text = new TextDecoder("utf-8")
+  /** The streaming decoder, made once a piece ends inside a character (or starts with a BOM): most streams never need one. */
+  private text: InstanceType<typeof TextDecoder> | undefined
   private readonly parser: EventSourceParser
   private pending: Array<SseEvent> = []
   private failure: string | undefined
   private lineComplete = true
+  private fresh = true
 
   constructor(options: { readonly maxBufferSize?: number } = {}) {
     this.parser = createParser({
@@ -76,7 +94,11 @@ export class SseDecoder {
 
   /** Feeds bytes; returns the events they completed. */
   push(bytes: Uint8Array): Array<SseEvent> {
-    const text = this.text.decode(bytes, { stream: true })
+    if (this.text === undefined && (!endsOnCharacter(bytes) || (this.fresh && startsWithBom(bytes)))) {
+      this.text = new TextDecoder("utf-8")
+    }
+    this.fresh = false
+    const text = this.text === undefined ? wholeText.decode(bytes) : this.text.decode(bytes, { stream: true })
     if (text.length > 0) this.feed(text)
     return this.drain()
   }
@@ -92,7 +114,7 @@ export class SseDecoder {
    * line did not is still dispatched; a line cut in the middle is dropped.
    */
   end(): Array<SseEvent> {
-    const rest = this.text.decode()
+    const rest = this.text === undefined ? "" : this.text.decode()
     if (rest.length > 0) this.feed(rest)
     // Two newlines: the first completes a line that ended with a lone CR (the parser waits to see if LF follows).
     if (this.lineComplete && this.failure === undefined) this.parser.feed("\n\n")
@@ -121,6 +143,22 @@ export class SseDecoder {
 }
 
 const EMPTY: Array<SseEvent> = []
+
+/** Decodes pieces that hold whole characters (stateless; a BOM inside the stream is kept, as a streaming decoder keeps it). */
+const wholeText = new TextDecoder("utf-8", { ignoreBOM: true })
+
+/** Whether `bytes` ends on a complete UTF-8 character (a piece that does not needs a streaming decoder). */
+const endsOnCharacter = (bytes: Uint8Array): boolean => {
+  const length = bytes.length
+  if (length === 0 || bytes[length - 1]! < 0x80) return true
+  let start = length - 1
+  while (start > 0 && length - start < 4 && (bytes[start]! & 0xc0) === 0x80) start--
+  const lead = bytes[start]!
+  const size = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1
+  return length - start >= size
+}
+
+const startsWithBom = (bytes: Uint8Array): boolean => bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf
 
 /** Decodes an SSE byte stream into its events. */
 export const decodeStream = <E, R>(bytes: Stream.Stream<Uint8Array, E, R>): Stream.Stream<SseEvent, E, R> =>

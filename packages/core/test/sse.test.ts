@@ -206,6 +206,30 @@ const textOf = (parts: Chunk.Chunk<Uint8Array>): string => {
   return text + decoder.decode()
 }
 
+describe("encodeChunk of a chunk parsed from an upstream's data (keepData)", () => {
+  const data = '{ "id":"c", "object":"chat.completion.chunk", "created":1, "model":"m", "choices":[{"index":0,"delta":{"content":"caf\\u00e9"}}], "extra": 1.0 }'
+
+  it("writes the upstream's bytes as they came, not the object serialized again", () => {
+    const parsed = JSON.parse(data) as ChatCompletionChunk
+    Sse.keepData(parsed, data)
+    expect(Sse.encodeChunk(parsed)).toBe(`data: ${data}\n\n`)
+  })
+
+  it("a rewritten copy of the chunk is serialized: its own content, not the upstream's bytes", () => {
+    const parsed = JSON.parse(data) as ChatCompletionChunk
+    Sse.keepData(parsed, data)
+    const copy = { ...parsed, id: "chatcmpl-gateway" }
+    expect(Sse.encodeChunk(copy)).toBe(`data: ${JSON.stringify(copy)}\n\n`)
+  })
+
+  it("data on several lines is not kept: one line of JSON goes out", () => {
+    const lines = data.replace(", ", ",\n")
+    const parsed = JSON.parse(lines) as ChatCompletionChunk
+    Sse.keepData(parsed, lines)
+    expect(Sse.encodeChunk(parsed)).toBe(`data: ${JSON.stringify(parsed)}\n\n`)
+  })
+})
+
 describe("encodeStream", () => {
   const chunks = ["Hel", "lo ", "👋"].map(chunk)
   const timeout = new UpstreamTimeout({ vendor: "openai", phase: "idle", timeoutMs: 30_000 })

@@ -5,6 +5,9 @@
  *   PROFILE=create node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx --conditions=@switchyard/source bench/profile.ts
  *
  * PROFILE is `stream` (ChatCompletions.stream of BENCH_CHUNKS chunks, 5 times),
+ * `open` (N short streams of BENCH_CHUNKS chunks, 2 by default, through
+ * `ChatCompletions.open` and its pull, as the gateway relays them: the cost of
+ * setting up a stream),
  * `create` (ChatCompletions.create, N times), `provider` (the provider's
  * create alone), `timeout` / `retry` (the provider's create with only the
  * service's timeout or retry added). The upstream runs in a child process
@@ -26,7 +29,7 @@ import {
 
 const mode = process.env.PROFILE ?? "create"
 const n = Number(process.env.N ?? 5_000)
-const chunks = Number(process.env.BENCH_CHUNKS ?? 200_000)
+const chunks = Number(process.env.BENCH_CHUNKS ?? (mode === "open" ? 2 : 200_000))
 
 const child = fork(fileURLToPath(new URL("./upstream.ts", import.meta.url)), [], { stdio: "inherit" })
 const port = await new Promise<number>((resolve) => child.once("message", (m) => resolve((m as { port: number }).port)))
@@ -57,7 +60,19 @@ const one: () => Effect.Effect<unknown, unknown> = mode === "create"
   ? () => provider.create(call).pipe(Effect.retry(schedule))
   : () => provider.create(call)
 
-if (mode === "stream") {
+if (mode === "open") {
+  const streamed = decode({ model: "openai/bench-model", messages: [{ role: "user", content: "Hi" }], stream: true, bench_chunks: chunks })
+  const drain = (pull: Effect.Effect<ReadonlyArray<unknown> | null, unknown>): Effect.Effect<void, unknown> =>
+    Effect.flatMap(pull, (batch) => batch === null ? Effect.void : drain(pull))
+  const opened = () => Effect.scoped(Effect.flatMap(service.open(streamed, makeContext()), ({ pull }) => drain(pull)))
+  await runtime.runPromise(Effect.forEach(Array.from({ length: 1_000 }), opened, { discard: true }))
+  for (let run = 0; run < 3; run++) {
+    const cpu = process.cpuUsage()
+    await runtime.runPromise(Effect.forEach(Array.from({ length: n }), opened, { discard: true, concurrency: Number(process.env.CONCURRENCY ?? 1) }))
+    const used = process.cpuUsage(cpu)
+    console.log(`open: ${((used.user + used.system) / n).toFixed(0)} µs CPU/stream`)
+  }
+} else if (mode === "stream") {
   const streamed = decode({ model: "openai/bench-model", messages: [{ role: "user", content: "Hi" }], stream: true, bench_chunks: chunks })
   for (let run = 0; run < 6; run++) {
     const cpu = process.cpuUsage()
@@ -68,7 +83,7 @@ if (mode === "stream") {
 } else {
   await runtime.runPromise(Effect.forEach(Array.from({ length: 1_000 }), one, { discard: true }))
   const cpu = process.cpuUsage()
-  await runtime.runPromise(Effect.forEach(Array.from({ length: n }), one, { discard: true }))
+  await runtime.runPromise(Effect.forEach(Array.from({ length: n }), one, { discard: true, concurrency: Number(process.env.CONCURRENCY ?? 1) }))
   const used = process.cpuUsage(cpu)
   console.log(`${mode}: ${((used.user + used.system) / n).toFixed(0)} µs CPU/request`)
 }

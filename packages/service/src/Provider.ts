@@ -74,6 +74,12 @@ export interface ProviderImplementation {
    * and read batch by batch; a failure may come before or after chunks.
    */
   readonly open: (call: ProviderCall) => Effect.Effect<ChunkPull, GatewayError, Scope.Scope>
+  /**
+   * `open` with the scope handed over rather than provided (optional): what the
+   * service calls when a provider has it, since providing a scope costs every
+   * stream a few context and fiber-ref copies.
+   */
+  readonly openIn?: ((call: ProviderCall, scope: Scope.Scope) => Effect.Effect<ChunkPull, GatewayError>) | undefined
   /** The models this vendor is known to serve (may be empty when unknown). */
   readonly models: Effect.Effect<ReadonlyArray<ModelInfo>, GatewayError>
 }

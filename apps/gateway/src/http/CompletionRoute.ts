@@ -19,12 +19,12 @@ import {
   ServiceConfig,
   StreamDescription
 } from "@switchyard/service"
-import { Effect, Either, Runtime, Schema } from "effect"
+import { Effect, Either, Schema } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { Gateway } from "../config/GatewayConfig.js"
 import { SpanSink } from "../telemetry/RequestSpans.js"
 import { RequestTelemetry } from "../telemetry/RequestTelemetry.js"
-import { awaitDrain, readJsonBody, requestContext, runExchange, SSE_HEADERS, streamHeaders } from "./FastPath.js"
+import { awaitDrain, readJsonBody, requestContext, requestFork, runExchange, SSE_HEADERS, streamHeaders } from "./FastPath.js"
 import { type Exchange, sendError, sendJson, setTarget } from "./Respond.js"
 
 const decodeRequest = Schema.decodeUnknownEither(ChatCompletionRequest, { errors: "all" })
@@ -56,8 +56,7 @@ export const makeCompletionRoute = Effect.gen(function*() {
   const config = yield* Gateway
   const telemetry = yield* RequestTelemetry
   const captureContent = (yield* SpanSink)?.captureContent === true
-  const runtime = yield* Effect.runtime<never>()
-  const runFork = Runtime.runFork(runtime)
+  const runFork = yield* requestFork
   const limit = config.bodyLimitBytes
   const routes = completions.routing.routes
 
@@ -111,6 +110,19 @@ export const makeCompletionRoute = Effect.gen(function*() {
         res.write(Sse.KEEP_ALIVE)
         keepAlive.refresh()
       }, config.keepAliveMs)
+      // What one upstream read gives (a batch, and the end of the stream when the same read has it)
+      // goes out in one socket write: corked until the current tick is over.
+      let corked = false
+      const uncork = () => {
+        corked = false
+        res.uncork()
+      }
+      const cork = () => {
+        if (corked) return
+        corked = true
+        res.cork()
+        process.nextTick(uncork)
+      }
       const description = exchange.trace?.sampled === true ? new StreamDescription(captureContent) : undefined
       exchange.description = description
       // The vendor is always asked for usage (the ledger, budgets and token limits need it);
@@ -133,6 +145,7 @@ export const makeCompletionRoute = Effect.gen(function*() {
         }
         keepAlive.refresh()
         open()
+        cork()
         return res.write(text)
       }
       const fail = (error: GatewayError) => {

@@ -6,7 +6,7 @@ import {
   RequestValidationError,
   UnsupportedMediaType
 } from "@switchyard/core"
-import { Cause, Effect, type Fiber, Redacted } from "effect"
+import { Cause, Context, Effect, type Fiber, Redacted, Runtime } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { makeCallRecord, type RequestContext } from "@switchyard/service"
 import { type Exchange, sendError, serverTiming } from "./Respond.js"
@@ -102,6 +102,19 @@ export const requestContext = (req: IncomingMessage, exchange: Exchange): Reques
     ...(typeof providerKey === "string" && providerKey.length > 0 ? { providerKey: Redacted.make(providerKey) } : {})
   }
 }
+
+/**
+ * How a route forks a fiber per request: in the layer's runtime (its fiber refs: logger,
+ * tracer, clock, log level) but with an empty context. The handlers resolved their services
+ * when they were built (`R = never`), and every scope, `provide` and finalizer in a request
+ * copies or diffs the context it runs in: with the whole application's context that cost
+ * more than a stream's relaying did.
+ */
+export const requestFork = Effect.map(
+  Effect.runtime<never>(),
+  (runtime) =>
+    Runtime.runFork(Runtime.make({ context: Context.empty(), fiberRefs: runtime.fiberRefs, runtimeFlags: runtime.runtimeFlags }))
+)
 
 export const internalError = () => new InternalError({ message: "Internal error: the request could not be completed." })
 

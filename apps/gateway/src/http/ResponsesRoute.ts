@@ -16,11 +16,11 @@ import {
   responseUsageRecord,
   UsageLedger
 } from "@switchyard/service"
-import { Effect, Either, Runtime, Schema } from "effect"
+import { Effect, Either, Schema } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { Gateway } from "../config/GatewayConfig.js"
 import { RequestTelemetry } from "../telemetry/RequestTelemetry.js"
-import { awaitDrain, readJsonBody, requestContext, runExchange, SSE_HEADERS, streamHeaders } from "./FastPath.js"
+import { awaitDrain, readJsonBody, requestContext, requestFork, runExchange, SSE_HEADERS, streamHeaders } from "./FastPath.js"
 import { type Exchange, sendError, sendJson, setTarget } from "./Respond.js"
 
 const decodeRequest = Schema.decodeUnknownEither(CreateResponseRequest, { errors: "all" })
@@ -57,8 +57,7 @@ export const makeResponsesRoute = Effect.gen(function*() {
   const ledger = yield* UsageLedger
   const config = yield* Gateway
   const telemetry = yield* RequestTelemetry
-  const runtime = yield* Effect.runtime<never>()
-  const runFork = Runtime.runFork(runtime)
+  const runFork = yield* requestFork
   const limit = config.bodyLimitBytes
 
   const respondCreate = (

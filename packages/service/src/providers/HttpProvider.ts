@@ -202,12 +202,12 @@ export const make = <Meta>(vendor: HttpVendor<Meta>): Effect.Effect<Provider, ne
       return tracing ? withCurrentSpan((span) => send(traceHeaders(span, url, headers))) : send(headers)
     }
 
-    const open = (call: ProviderCall): Effect.Effect<ChunkPull, GatewayError, Scope.Scope> => {
+    const openIn = (call: ProviderCall, scope: Scope.Scope): Effect.Effect<ChunkPull, GatewayError> => {
       const request = vendor.request(call, true)
       if (Either.isLeft(request)) return Effect.fail(request.left)
       const { body, headers, url } = request.right
       const send = (headers: Readonly<Record<string, string>>) =>
-        http.request({ vendor: call.vendor, url, headers, body, ...transportTimeouts(call.timeouts, true) })
+        http.requestIn({ vendor: call.vendor, url, headers, body, ...transportTimeouts(call.timeouts, true) }, scope)
       return Effect.flatMap(
         call.attempt !== undefined
           ? send(recordedTrace(call, url, headers))
@@ -226,8 +226,10 @@ export const make = <Meta>(vendor: HttpVendor<Meta>): Effect.Effect<Provider, ne
         }
       )
     }
+    const open = (call: ProviderCall): Effect.Effect<ChunkPull, GatewayError, Scope.Scope> =>
+      Effect.flatMap(Effect.scope, (scope) => openIn(call, scope))
 
     const models = Effect.succeed(vendor.models)
 
-    return makeProvider({ family: vendor.family, supportsN: vendor.supportsN, nativeTimeouts: true, create, open, models })
+    return makeProvider({ family: vendor.family, supportsN: vendor.supportsN, nativeTimeouts: true, create, open, openIn, models })
   })

@@ -100,7 +100,8 @@ export class SseStreamParser implements StreamParser {
 
 /**
  * Events of OpenAI's wire format, which is also the contract's own: each a
- * `chat.completion.chunk`, relayed as it is; `{"error":...}` events are
+ * `chat.completion.chunk`, checked and relayed as it is (its bytes too: see
+ * `Sse.keepData`); `{"error":...}` events are
  * typed errors; anything else is a bad response. A stream that ends without
  * `[DONE]` is complete if a choice reported its finish reason.
  */
@@ -115,6 +116,8 @@ class ChunkEvents implements EventTranslator {
       for (const choice of json.choices) {
         if (choice.finish_reason != null) this.finished = true
       }
+      // Relayed as it came, unless something rewrites it (a new object then).
+      if (sse !== undefined) Sse.keepData(json, sse.data)
       out.push(json)
       return undefined
     }

@@ -3,7 +3,7 @@
  * `Effect.async` per exchange, with the transport-enforced timeouts.
  */
 import { type GatewayError, UpstreamBadResponse, UpstreamTimeout } from "@switchyard/core"
-import { Context, Effect, Exit, Layer, type Scope } from "effect"
+import { Context, Effect, Exit, Layer, Scope } from "effect"
 import { EventEmitter } from "node:events"
 import { Agent, type Dispatcher, request } from "undici"
 import type { CallTimeouts } from "../Provider.js"
@@ -71,6 +71,63 @@ const headerReader = (headers: Dispatcher.ResponseData["headers"]) => (name: str
 }
 
 class BodyTooLarge extends Error {}
+
+type Resume = (effect: Effect.Effect<Uint8Array | null, GatewayError>) => void
+
+/**
+ * A body read piece by piece from its `data` events: paused while nobody
+ * waits, so that backpressure reaches the upstream. Each read is one callback,
+ * no promise; an abandoned read (`cancel`) leaves the body paused.
+ */
+class BodyPieces {
+  private readonly queue: Array<Uint8Array | null> = []
+  private waiting: Resume | undefined
+  private failure: unknown
+  private failed = false
+  private onError: ((error: unknown) => Effect.Effect<never, GatewayError>) | undefined
+
+  constructor(private readonly body: Dispatcher.ResponseData["body"]) {
+    body.on("data", (piece: Uint8Array) => this.deliver(piece))
+    body.on("end", () => this.deliver(null))
+    body.on("error", (error: unknown) => {
+      this.failed = true
+      this.failure = error
+      const waiting = this.waiting
+      if (waiting !== undefined) {
+        this.waiting = undefined
+        waiting(this.onError!(error))
+      }
+    })
+    body.pause()
+  }
+
+  /** Resumes with the next piece (`null` at the end), at once if one is queued. */
+  next(resume: Resume, onError: (error: unknown) => Effect.Effect<never, GatewayError>): void {
+    if (this.queue.length > 0) return resume(Effect.succeed(this.queue.shift()!))
+    if (this.failed) return resume(onError(this.failure))
+    this.waiting = resume
+    this.onError = onError
+    this.body.resume()
+  }
+
+  /** Abandons a pending read. */
+  readonly cancel = Effect.sync(() => {
+    this.waiting = undefined
+    this.body.pause()
+  })
+
+  private deliver(piece: Uint8Array | null): void {
+    const waiting = this.waiting
+    if (waiting === undefined) {
+      this.queue.push(piece)
+      if (piece !== null) this.body.pause()
+      return
+    }
+    this.waiting = undefined
+    if (piece !== null) this.body.pause()
+    waiting(Effect.succeed(piece))
+  }
+}
 
 /** Builds the service around a new undici `Agent`. */
 const makeUpstreamHttp = (options: UpstreamHttpOptions = {}) =>
@@ -168,7 +225,7 @@ const makeUpstreamHttp = (options: UpstreamHttpOptions = {}) =>
         }
       })
 
-    const requestScoped = (req: UpstreamRequest): Effect.Effect<UpstreamResponse, GatewayError, Scope.Scope> =>
+    const requestIn = (req: UpstreamRequest, scope: Scope.Scope): Effect.Effect<UpstreamResponse, GatewayError> =>
       Effect.uninterruptibleMask((restore) =>
         Effect.flatMap(
           restore(start(req, (data) => Promise.resolve(data))),
@@ -190,8 +247,9 @@ const makeUpstreamHttp = (options: UpstreamHttpOptions = {}) =>
               body: data.body,
               timedOut: () => timedOut
             }
+            // `Scope.addFinalizerExit` on the given scope: `Effect.addFinalizer` would diff every fiber ref when it runs.
             return Effect.as(
-              Effect.addFinalizer((exit) =>
+              Scope.addFinalizerExit(scope, (exit) =>
                 Effect.sync(() => {
                   if (timer !== undefined) clearTimeout(timer)
                   const body = data.body
@@ -199,13 +257,15 @@ const makeUpstreamHttp = (options: UpstreamHttpOptions = {}) =>
                   // A finished exchange leaves its socket for reuse; anything else aborts it.
                   if (Exit.isSuccess(exit)) body.dump({ limit: 64 * 1024 }).catch(() => undefined)
                   else body.destroy()
-                })
-              ),
+                })),
               response
             )
           }
         )
       )
+
+    const requestScoped = (req: UpstreamRequest): Effect.Effect<UpstreamResponse, GatewayError, Scope.Scope> =>
+      Effect.flatMap(Effect.scope, (scope) => requestIn(req, scope))
 
     const failure = (response: UpstreamResponse, error: unknown): GatewayError =>
       response.timedOut()
@@ -223,16 +283,14 @@ const makeUpstreamHttp = (options: UpstreamHttpOptions = {}) =>
       })
 
     const reader = (response: UpstreamResponse): Effect.Effect<Uint8Array | null, GatewayError> => {
-      const iterator = (response.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]()
+      const pieces = new BodyPieces(response.body)
       return Effect.async<Uint8Array | null, GatewayError>((resume) => {
-        iterator.next().then(
-          (result) => resume(Effect.succeed(result.done === true ? null : result.value)),
-          (error) => resume(Effect.fail(failure(response, error)))
-        )
+        pieces.next(resume, (error) => Effect.fail(failure(response, error)))
+        return pieces.cancel
       })
     }
 
-    return { request: requestScoped, exchange, text, reader }
+    return { request: requestScoped, requestIn, exchange, text, reader }
   })
 
 /**
@@ -246,15 +304,18 @@ const makeUpstreamHttp = (options: UpstreamHttpOptions = {}) =>
 export class UpstreamHttp extends Context.Tag("@switchyard/service/UpstreamHttp")<UpstreamHttp, {
   /** Sends a request; the response lives as long as the scope (for streams). */
   readonly request: (options: UpstreamRequest) => Effect.Effect<UpstreamResponse, GatewayError, Scope.Scope>
+  /** `request`, with the response living as long as `scope` (no scope to provide: cheaper per stream). */
+  readonly requestIn: (options: UpstreamRequest, scope: Scope.Scope) => Effect.Effect<UpstreamResponse, GatewayError>
   /** Sends a request and reads its whole body (non-streaming calls: the cheapest path). */
   readonly exchange: (options: UpstreamRequest) => Effect.Effect<UpstreamExchange, GatewayError>
   /** Reads a whole body as text, up to the size limit. */
   readonly text: (response: UpstreamResponse) => Effect.Effect<string, GatewayError>
   /**
    * The body as a source of pieces, `null` at its end: the cheap way to read
-   * a streamed answer. Not the body's own async iteration, whose `return()`
-   * waits for a pending read and so hangs on a stalled upstream: an
-   * interrupted read is abandoned, and the response's finalizer ends the body.
+   * a streamed answer. Its `data` events, paused between reads (not the body's
+   * own async iteration: it costs more per stream, and its `return()` waits for
+   * a pending read, so hangs on a stalled upstream): an interrupted read is
+   * abandoned, and the response's finalizer ends the body.
    */
   readonly reader: (response: UpstreamResponse) => Effect.Effect<Uint8Array | null, GatewayError>
 }>() {
