@@ -14,6 +14,7 @@ import { DocsHttpLive } from "./DocsHttp.js"
 import { ErrorMiddlewareLive } from "./ErrorMiddleware.js"
 import { HealthHttpLive } from "./HealthHttp.js"
 import { KeysHttpLive } from "./KeysHttp.js"
+import { LimitsHttpLive } from "./LimitsHttp.js"
 import { MetricsHttpLive } from "./MetricsHttp.js"
 import { ModelsHttpLive } from "./ModelsHttp.js"
 import { ResponsesHttpLive } from "./ResponsesHttp.js"
@@ -27,6 +28,7 @@ const Groups = Layer.mergeAll(
   StoredCompletionsHttpLive,
   UsageHttpLive,
   KeysHttpLive,
+  LimitsHttpLive,
   HealthHttpLive,
   DocsHttpLive,
   MetricsHttpLive
