@@ -207,6 +207,9 @@ export class Limits extends Context.Tag("@switchyard/service/Limits")<Limits, {
 const make = (section: LimitsSection) =>
   Effect.gen(function*() {
     const store = yield* LimitStore
+    // Read synchronously on the hot path; a test's clock when given one.
+    const clock = yield* Effect.clock
+    const currentMs = () => clock.unsafeCurrentTimeMillis()
     const ledger = yield* UsageLedger
     const prices = yield* PriceCatalogue
     const enabled = limitsConfigured(section)
@@ -241,7 +244,7 @@ const make = (section: LimitsSection) =>
     let lastWarning = 0
     const storeFailed = (error: LimitStoreError): Effect.Effect<undefined, StoreUnavailable> => {
       LimitMetrics.storeErrors.inc([store.kind, denyOnStoreError ? "denied" : "allowed"])
-      const now = Date.now()
+      const now = currentMs()
       const warn = now - lastWarning >= WARN_EVERY_MS
       if (warn) lastWarning = now
       const log = warn
@@ -289,7 +292,7 @@ const make = (section: LimitsSection) =>
           known.reading = true
           return Effect.as(
             Effect.forkDaemon(readSpend(budget, start, now).pipe(
-              Effect.tap((value) => Effect.sync(() => Object.assign(known, { value, readAt: Date.now() }))),
+              Effect.tap((value) => Effect.sync(() => Object.assign(known, { value, readAt: currentMs() }))),
               Effect.catchAll(() => Effect.void),
               Effect.ensuring(Effect.sync(() => (known.reading = false)))
             )),
@@ -391,7 +394,7 @@ const make = (section: LimitsSection) =>
           Effect.suspend(() => {
             if (settled) return Effect.void
             settled = true
-            const now = Date.now()
+            const now = currentMs()
             if (used !== undefined && used !== "none") charge(plan, used, now)
             const actual = used === undefined ? reserved : used === "none" ? 0 : used.promptTokens + used.completionTokens
             const windows: Array<{ id: string; start: number; delta: number }> = []
@@ -413,7 +416,7 @@ const make = (section: LimitsSection) =>
     const admit = (caller: LimitedCaller, reserve: () => number, setHeaders: (headers: Record<string, string>) => void) => {
       const plan = planFor(caller)
       if (plan === NO_LIMITS) return Effect.succeed(undefined)
-      const now = Date.now()
+      const now = currentMs()
       if (plan.budgets.length === 0) return admitWindows(plan, reserve, setHeaders, now)
       return Effect.zipRight(checkBudgets(plan, now), admitWindows(plan, reserve, setHeaders, now))
     }
@@ -443,7 +446,7 @@ const make = (section: LimitsSection) =>
           budgets: full.budgets.filter((b) => b.scope === "account"),
           tokens: false
         }
-        const now = Date.now()
+        const now = currentMs()
         const peeked = yield* store.peek(plan.windows, plan.slots.map((slot) => slot.id), now).pipe(
           Effect.mapError(() => new StoreUnavailable({ message: "The gateway's rate-limit store is unreachable; try again shortly." }))
         )
