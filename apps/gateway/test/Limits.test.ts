@@ -1,0 +1,184 @@
+import { describe, expect, it } from "@effect/vitest"
+import { type LimitsSection, keyDigest } from "@switchyard/service"
+import { FakeUpstream } from "@switchyard/service/testing"
+import { Effect, Layer } from "effect"
+import * as Http from "node:http"
+import OpenAI from "openai"
+import {
+  answerText,
+  authenticatorLayer,
+  completionBody,
+  gatewayConfig,
+  memoryStore,
+  openStream,
+  postJson,
+  request,
+  type StartOptions,
+  startGateway,
+  waitUntil
+} from "./support/Harness.js"
+import { manualClock } from "./support/ManualClock.js"
+
+const KEY = "sk-limits-member"
+const ACCOUNT = "acct_limits"
+const ADMIN = "sk-limits-admin"
+const keyId = (key: string) => `key_${keyDigest(key).toString("hex").slice(0, 12)}`
+const messages = [{ role: "user" as const, content: "Hello" }]
+const call = <A>(f: () => Promise<A>) => Effect.promise(f)
+
+const limitedGateway = (limits: LimitsSection, options: StartOptions = {}) =>
+  startGateway({ ...options, gateway: { apiKeys: [`${KEY}:${ACCOUNT}`], adminKeys: [ADMIN], limits, ...options.gateway } })
+
+const chat = (url: string, body: object = {}, headers: Record<string, string> = {}) =>
+  postJson(`${url}/v5/chat/completions`, { model: "openai/gpt-4o", messages, ...body }, { "x-api-key": KEY, ...headers })
+
+/** A request whose client can go away before the answer. */
+const abortable = (url: string, body: object) => {
+  const payload = JSON.stringify(body)
+  const req = Http.request(url, {
+    method: "POST",
+    agent: false,
+    headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload), "x-api-key": KEY }
+  })
+  req.on("error", () => undefined)
+  req.end(payload)
+  return { abort: () => req.destroy() }
+}
+
+const json = (text: string) => JSON.parse(text) as { error: { message: string; type: string; code: string | null } }
+
+/** An upstream answer with this usage. */
+const answerWithUsage = (prompt: number, completion: number): FakeUpstream.FakeHandler => (_request, response) =>
+  FakeUpstream.sendJson(response, 200, {
+    ...completionBody("A long answer"),
+    usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion }
+  })
+
+describe("limits (in memory)", () => {
+  it.scopedLive("requests per minute: the Nth passes, the N+1th gets 429 with the time left in the window, and passes once it allows", () =>
+    Effect.gen(function*() {
+      const clock = manualClock()
+      const gateway = yield* limitedGateway({ default: { requests_per_minute: 3 } }, { limitsClock: clock })
+      const passed = []
+      for (let i = 0; i < 3; i++) {
+        passed.push(yield* call(() => chat(gateway.url)))
+        clock.advance(5_000)
+      }
+      expect(passed.map((r) => r.status)).toEqual([200, 200, 200])
+      expect(passed.map((r) => r.headers["x-ratelimit-remaining-requests"])).toEqual(["2", "1", "0"])
+      expect(passed.map((r) => r.headers["x-ratelimit-limit-requests"])).toEqual(["3", "3", "3"])
+      expect(passed.map((r) => r.headers["x-ratelimit-reset-requests"])).toEqual(["1m0s", "55s", "50s"])
+
+      // 15 s into the window: 45 s left.
+      const refused = yield* call(() => chat(gateway.url))
+      expect(refused.status).toBe(429)
+      expect(refused.headers["retry-after"]).toBe("45")
+      expect(refused.headers["retry-after-ms"]).toBe("45000")
+      expect(refused.headers["x-ratelimit-remaining-requests"]).toBe("0")
+      const body = json(refused.text)
+      expect(body.error).toMatchObject({ type: "requests", code: "rate_limit_exceeded" })
+      expect(body.error.message).toContain(`key \`${keyId(KEY)}\``)
+      expect(body.error.message).toContain("requests per minute (RPM): limit 3")
+      expect(gateway.upstream.requests).toHaveLength(3)
+
+      clock.advance(44_999)
+      expect((yield* call(() => chat(gateway.url))).status).toBe(429)
+      clock.advance(1)
+      const again = yield* call(() => chat(gateway.url))
+      expect(again.status).toBe(200)
+      expect(again.headers["x-ratelimit-remaining-requests"]).toBe("2")
+      expect(gateway.upstream.requests).toHaveLength(4)
+    }))
+
+  it.scopedLive("an account's limit counts every key acting for it, and a request it refuses does not count against the key", () =>
+    Effect.gen(function*() {
+      const other = "sk-limits-other"
+      const gateway = yield* startGateway({
+        gateway: {
+          apiKeys: [`${KEY}:${ACCOUNT}`, `${other}:${ACCOUNT}`],
+          limits: { default: { requests_per_minute: 3 }, accounts: { [ACCOUNT]: { requests_per_minute: 4 } } }
+        }
+      })
+      for (const key of [KEY, KEY, other, other]) expect((yield* call(() => chat(gateway.url, {}, { "x-api-key": key }))).status).toBe(200)
+      const refused = yield* call(() => chat(gateway.url, {}, { "x-api-key": KEY }))
+      expect(refused.status).toBe(429)
+      expect(json(refused.text).error.message).toContain(`account \`${ACCOUNT}\` on requests per minute (RPM): limit 4`)
+      // The key's own window still holds 2 of 3: the refused request took nothing.
+      const own = yield* call(() => request(`${gateway.url}/v5/limits`, { headers: { "x-api-key": KEY } }))
+      const status = JSON.parse(own.text) as { data: Array<{ scope: string; type: string; used: number; remaining: number }> }
+      expect(status.data).toContainEqual(expect.objectContaining({ scope: "key", type: "requests", used: 2, remaining: 1 }))
+      expect(status.data).toContainEqual(expect.objectContaining({ scope: "account", type: "requests", used: 4, remaining: 0 }))
+    }))
+
+  it.scopedLive("tokens per minute: the reservation (prompt + max_tokens) is settled with the real usage after a long answer", () =>
+    Effect.gen(function*() {
+      const gateway = yield* limitedGateway({ default: { tokens_per_minute: 300 } }, { upstream: answerWithUsage(9, 150) })
+      const first = yield* call(() => chat(gateway.url, { max_tokens: 20 }))
+      expect(first.status).toBe(200)
+      const reserved = 300 - Number(first.headers["x-ratelimit-remaining-tokens"])
+      // The prompt ("Hello" and its message overhead) plus max_tokens.
+      expect(reserved).toBeGreaterThan(20)
+      expect(reserved).toBeLessThan(40)
+      expect(first.headers["x-ratelimit-limit-tokens"]).toBe("300")
+      // The answer used 159 tokens, not the reservation: the next request sees them.
+      const second = yield* call(() => chat(gateway.url, { max_tokens: 20 }))
+      expect(second.status).toBe(200)
+      expect(Number(second.headers["x-ratelimit-remaining-tokens"])).toBe(300 - 159 - reserved)
+      // 318 used, so a third reservation does not fit.
+      const third = yield* call(() => chat(gateway.url, { max_tokens: 20 }))
+      expect(third.status).toBe(429)
+      expect(json(third.text).error).toMatchObject({ type: "tokens", code: "rate_limit_exceeded" })
+      expect(gateway.upstream.requests).toHaveLength(2)
+    }))
+
+  it.scopedLive("tokens per minute: a short answer gives back what it did not use, so the limit is not enforced early", () =>
+    Effect.gen(function*() {
+      const gateway = yield* limitedGateway({ default: { tokens_per_minute: 1_000 } }, { upstream: answerWithUsage(9, 4) })
+      const statuses = []
+      // Each reserves ~510 (max_tokens 500): two would not fit together, but each settles to 13.
+      for (let i = 0; i < 10; i++) statuses.push((yield* call(() => chat(gateway.url, { max_tokens: 500 }))).status)
+      expect(statuses).toEqual(Array(10).fill(200))
+      const tooBig = yield* call(() => chat(gateway.url, { max_tokens: 2_000 }))
+      expect(tooBig.status).toBe(429)
+      expect(json(tooBig.text).error.message).toContain("This request alone reserves")
+    }))
+
+  it.scopedLive("concurrency: requests beyond the limit get 429 while others run; a slot is freed when a call ends or its client goes away", () =>
+    Effect.gen(function*() {
+      let release: () => void = () => undefined
+      let held = new Promise<void>((resolve) => (release = resolve))
+      const gateway = yield* limitedGateway({ default: { concurrent_requests: 2 } }, {
+        upstream: async (req, res) => {
+          await held
+          return answerText("slow")(req, res, 0)
+        }
+      })
+      const upstreamCalls = (n: number) =>
+        call(() => waitUntil(() => (gateway.upstream.requests.length >= n ? true : undefined), 5_000, () => `${n} upstream calls`))
+      const a = chat(gateway.url)
+      const b = chat(gateway.url, { stream: true })
+      yield* upstreamCalls(2)
+      const refused = yield* call(() => chat(gateway.url))
+      expect(refused.status).toBe(429)
+      expect(json(refused.text).error).toMatchObject({ type: "concurrency", code: "rate_limit_exceeded" })
+      expect(json(refused.text).error.message).toContain("concurrent requests: limit 2")
+      release()
+      expect((yield* call(() => a)).status).toBe(200)
+      expect((yield* call(() => b)).status).toBe(200)
+      expect((yield* call(() => chat(gateway.url))).status).toBe(200)
+
+      // A client that goes away frees its slot.
+      held = new Promise<void>((resolve) => (release = resolve))
+      const leaving = abortable(`${gateway.url}/v5/chat/completions`, { model: "openai/gpt-4o", messages })
+      const staying = chat(gateway.url)
+      yield* upstreamCalls(5)
+      expect((yield* call(() => chat(gateway.url))).status).toBe(429)
+      leaving.abort()
+      yield* call(() => waitUntil(() => (gateway.inFlight() === 1 ? true : undefined), 5_000, () => "the abandoned request over"))
+      const next = chat(gateway.url)
+      yield* upstreamCalls(6)
+      release()
+      expect((yield* call(() => next)).status).toBe(200)
+      expect((yield* call(() => staying)).status).toBe(200)
+    }))
+})
