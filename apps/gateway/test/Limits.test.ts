@@ -10,7 +10,6 @@ import {
   completionBody,
   gatewayConfig,
   memoryStore,
-  openStream,
   postJson,
   request,
   type StartOptions,
@@ -180,5 +179,151 @@ describe("limits (in memory)", () => {
       release()
       expect((yield* call(() => next)).status).toBe(200)
       expect((yield* call(() => staying)).status).toBe(200)
+    }))
+
+  it.scopedLive("a budget in tokens: spent from the usage ledger, refused with insufficient_quota once spent, and still spent after a restart", () =>
+    Effect.gen(function*() {
+      const store = yield* Layer.build(memoryStore)
+      const keys = [`${KEY}:${ACCOUNT}`]
+      const storage = Layer.merge(Layer.succeedContext(store), authenticatorLayer(gatewayConfig({ apiKeys: keys })))
+      const limits: LimitsSection = { accounts: { [ACCOUNT]: { budget: { tokens: 30, period: "day" } } } }
+      const first = yield* startGateway({ gateway: { apiKeys: keys, limits }, storage })
+      // 13 tokens a call: 0, 13 and 26 are under 30; 39 is not.
+      for (let i = 0; i < 3; i++) expect((yield* call(() => chat(first.url))).status).toBe(200)
+      const spent = yield* call(() => chat(first.url))
+      expect(spent.status).toBe(429)
+      expect(spent.headers["x-should-retry"]).toBe("false")
+      expect(json(spent.text).error).toMatchObject({ type: "insufficient_quota", code: "insufficient_quota" })
+      expect(json(spent.text).error.message).toContain(`daily budget of account \`${ACCOUNT}\` (30 tokens)`)
+      expect(first.upstream.requests).toHaveLength(3)
+      yield* first.shutdown
+
+      // A new gateway over the same ledger: the budget is read from it, not from memory.
+      const second = yield* startGateway({ gateway: { apiKeys: keys, limits }, storage })
+      expect((yield* call(() => chat(second.url))).status).toBe(429)
+      expect(second.upstream.requests).toHaveLength(0)
+      const status = yield* call(() => request(`${second.url}/v5/limits`, { headers: { "x-api-key": KEY } }))
+      expect(JSON.parse(status.text)).toMatchObject({
+        object: "limits",
+        account_id: ACCOUNT,
+        data: [{ scope: "account", subject: ACCOUNT, type: "budget_tokens", limit: 30, used: 39, remaining: 0, period: "day" }]
+      })
+    }))
+
+  it.scopedLive("a budget in USD: priced from the catalogue, per key", () =>
+    Effect.gen(function*() {
+      // 1 USD a token: 13 USD a call.
+      const gateway = yield* limitedGateway({ default: { budget: { usd: 20, period: "month" } } }, {
+        prices: { "openai/gpt-4o": { input_per_mtok: 1_000_000, output_per_mtok: 1_000_000 } }
+      })
+      expect((yield* call(() => chat(gateway.url))).status).toBe(200)
+      expect((yield* call(() => chat(gateway.url))).status).toBe(200)
+      const spent = yield* call(() => chat(gateway.url))
+      expect(spent.status).toBe(429)
+      expect(json(spent.text).error.message).toContain(`monthly budget of key \`${keyId(KEY)}\` (20 USD)`)
+      const status = yield* call(() => request(`${gateway.url}/v5/limits`, { headers: { "x-api-key": KEY } }))
+      expect(JSON.parse(status.text).data).toEqual([
+        expect.objectContaining({ scope: "key", type: "budget_usd", limit: 20, used: 26, remaining: 0, period: "month" })
+      ])
+    }))
+
+  it.scopedLive("the openai SDK surfaces a rate limit as RateLimitError, and does not retry insufficient_quota", () =>
+    Effect.gen(function*() {
+      const gateway = yield* limitedGateway({
+        default: { requests_per_minute: 1 },
+        accounts: { acct_poor: { budget: { tokens: 1, period: "week" } } }
+      }, { gateway: { apiKeys: [`${KEY}:${ACCOUNT}|acct_poor`] } })
+      const client = new OpenAI({ baseURL: `${gateway.url}/v5`, apiKey: KEY, maxRetries: 0 })
+      yield* call(() => client.chat.completions.create({ model: "openai/gpt-4o", messages }))
+      const limited = yield* call(() => client.chat.completions.create({ model: "openai/gpt-4o", messages }).then(() => undefined, (e: unknown) => e))
+      expect(limited).toBeInstanceOf(OpenAI.RateLimitError)
+      expect((limited as InstanceType<typeof OpenAI.RateLimitError>).code).toBe("rate_limit_exceeded")
+
+      // The poor account has spent its budget with one call (on another key's window: the default applies per key).
+      const poor = new OpenAI({
+        baseURL: `${gateway.url}/v5`,
+        apiKey: ADMIN,
+        maxRetries: 3,
+        defaultHeaders: { "x-selected-account-id": "acct_poor" }
+      })
+      yield* call(() => poor.chat.completions.create({ model: "openai/gpt-4o", messages }))
+      const upstreamBefore = gateway.upstream.requests.length
+      // The access log is written every 50 ms.
+      yield* Effect.sleep("200 millis")
+      const logBefore = gateway.log.text().split("\n").filter((line) => line.includes("/v5/chat/completions")).length
+      const quota = yield* call(() => poor.chat.completions.create({ model: "openai/gpt-4o", messages }).then(() => undefined, (e: unknown) => e))
+      expect(quota).toBeInstanceOf(OpenAI.RateLimitError)
+      expect((quota as InstanceType<typeof OpenAI.RateLimitError>).code).toBe("insufficient_quota")
+      yield* Effect.sleep("200 millis")
+      const logAfter = gateway.log.text().split("\n").filter((line) => line.includes("/v5/chat/completions")).length
+      // One gateway hit (no retry), none upstream.
+      expect(logAfter - logBefore).toBe(1)
+      expect(gateway.upstream.requests.length).toBe(upstreamBefore)
+    }))
+
+  it.scopedLive("the Responses API is limited too, with the same headers and 429", () =>
+    Effect.gen(function*() {
+      const gateway = yield* limitedGateway({ default: { requests_per_minute: 2, tokens_per_minute: 100_000 } })
+      const body = { model: "openai/gpt-4o", input: "Hello" }
+      const headers = { "x-api-key": KEY }
+      const first = yield* call(() => postJson(`${gateway.url}/v5/responses`, body, headers))
+      expect(first.status).toBe(200)
+      expect(first.headers).toMatchObject({
+        "x-ratelimit-limit-requests": "2",
+        "x-ratelimit-remaining-requests": "1",
+        "x-ratelimit-limit-tokens": "100000"
+      })
+      const streamed = yield* call(() => postJson(`${gateway.url}/v5/responses`, { ...body, stream: true }, headers))
+      expect(streamed.status).toBe(200)
+      expect(streamed.headers["x-ratelimit-remaining-requests"]).toBe("0")
+      const refused = yield* call(() => postJson(`${gateway.url}/v5/responses`, body, headers))
+      expect(refused.status).toBe(429)
+      expect(json(refused.text).error.code).toBe("rate_limit_exceeded")
+    }))
+
+  it.scopedLive("headers on every completion answer to a limited caller, streamed or not, and none for a caller without limits", () =>
+    Effect.gen(function*() {
+      const other = "sk-limits-free"
+      const gateway = yield* startGateway({
+        gateway: {
+          apiKeys: [`${KEY}:${ACCOUNT}`, `${other}:acct_free`],
+          limits: { keys: { [keyId(KEY)]: { requests_per_minute: 10, tokens_per_minute: 10_000 } } }
+        }
+      })
+      const plain = yield* call(() => chat(gateway.url))
+      const streamed = yield* call(() => chat(gateway.url, { stream: true }))
+      const invalid = yield* call(() => chat(gateway.url, { temperature: 9 }))
+      for (const answer of [plain, streamed]) {
+        expect(answer.status).toBe(200)
+        for (const kind of ["requests", "tokens"]) {
+          for (const field of ["limit", "remaining", "reset"]) expect(answer.headers[`x-ratelimit-${field}-${kind}`]).toBeDefined()
+        }
+      }
+      expect(streamed.headers["x-ratelimit-remaining-requests"]).toBe("8")
+      expect(invalid.status).toBe(422)
+      const free = yield* call(() => chat(gateway.url, {}, { "x-api-key": other }))
+      expect(free.status).toBe(200)
+      expect(Object.keys(free.headers).filter((name) => name.startsWith("x-ratelimit"))).toEqual([])
+    }))
+
+  it.scopedLive("GET /v5/admin/limits shows an account's limits to an admin key; a member key gets 403", () =>
+    Effect.gen(function*() {
+      const gateway = yield* limitedGateway({ accounts: { [ACCOUNT]: { requests_per_minute: 5, concurrent_requests: 3 } } })
+      yield* call(() => chat(gateway.url))
+      const admin = yield* call(() => request(`${gateway.url}/v5/admin/limits?account=${ACCOUNT}`, { headers: { "x-api-key": ADMIN } }))
+      expect(admin.status).toBe(200)
+      expect(JSON.parse(admin.text)).toEqual({
+        object: "limits",
+        key_id: null,
+        account_id: ACCOUNT,
+        data: [
+          expect.objectContaining({ scope: "account", type: "requests", limit: 5, used: 1, remaining: 4 }),
+          expect.objectContaining({ scope: "account", type: "concurrency", limit: 3, used: 0, remaining: 3 })
+        ]
+      })
+      const member = yield* call(() => request(`${gateway.url}/v5/admin/limits?account=${ACCOUNT}`, { headers: { "x-api-key": KEY } }))
+      expect(member.status).toBe(403)
+      const missing = yield* call(() => request(`${gateway.url}/v5/admin/limits`, { headers: { "x-api-key": ADMIN } }))
+      expect(missing.status).toBe(422)
     }))
 })

@@ -287,7 +287,7 @@ export class QuotaExceeded extends Schema.TaggedError<QuotaExceeded>()("QuotaExc
   resetsAt: Schema.Number
 }) {
   override get message(): string {
-    return `You exceeded the ${this.period}ly budget of ${this.scope} \`${this.subject}\` (${this.budget}); ` +
+    return `You exceeded the ${this.period === "day" ? "daily" : `${this.period}ly`} budget of ${this.scope} \`${this.subject}\` (${this.budget}); ` +
       `it resets at ${new Date(this.resetsAt * 1000).toISOString()}.`
   }
 }
