@@ -144,6 +144,17 @@ export const make = (options: RedisLimitStoreOptions) =>
       }),
       (client) => Effect.promise(() => client.quit().catch(() => client.disconnect()))
     )
+    // Start counting once connected (commands fail at once until then); a Redis still down after
+    // 3 s is the store error that `limits.on_store_error` handles, and is reconnected to in the background.
+    yield* Effect.async<void>((resume) => {
+      if (redis.status === "ready") return resume(Effect.void)
+      const ready = () => resume(Effect.void)
+      redis.once("ready", ready)
+      return Effect.sync(() => redis.off("ready", ready))
+    }).pipe(
+      Effect.timeoutFail({ duration: "3 seconds", onTimeout: () => "timeout" as const }),
+      Effect.catchAll(() => Effect.logWarning("The limits' Redis is not reachable yet; limits.on_store_error applies until it is"))
+    )
     return LimitStore.of({
       kind: "redis",
       acquire: (windows, slots, lease, now) =>
