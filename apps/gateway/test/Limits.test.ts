@@ -17,6 +17,7 @@ import {
   waitUntil
 } from "./support/Harness.js"
 import { manualClock } from "./support/ManualClock.js"
+import { storeBackends } from "./support/Stores.js"
 
 const KEY = "sk-limits-member"
 const ACCOUNT = "acct_limits"
@@ -327,3 +328,42 @@ describe("limits (in memory)", () => {
       expect(missing.status).toBe(422)
     }))
 })
+
+for (const backend of storeBackends) {
+  describe(`a database key's own limits (${backend.name})`, () => {
+    it.scopedLive("created over the admin API with `limits`, listed with them, and enforced; the configuration's entry for the key wins", () =>
+      Effect.gen(function*() {
+        const store = yield* backend.make({ adminKeys: [ADMIN] })
+        const gateway = yield* startGateway({
+          gateway: { adminKeys: [ADMIN], limits: { default: { requests_per_minute: 100 }, keys: { "named-bot": { requests_per_minute: 1 } } } },
+          storage: store.layer
+        })
+        const create = (body: object) => call(() => postJson(`${gateway.url}/v5/admin/keys`, body, { "x-api-key": ADMIN }))
+        const own = yield* create({ account_ids: ["acct_db"], limits: { requests_per_minute: 2, budget: { usd: 5 } } })
+        expect(own.status, own.text).toBe(200)
+        const key = JSON.parse(own.text) as { id: string; secret: string; limits: unknown }
+        expect(key.limits).toEqual({ requests_per_minute: 2, budget: { usd: 5, period: "month" } })
+        const named = JSON.parse((yield* create({ name: "named-bot", account_ids: ["acct_db"], limits: { requests_per_minute: 50 } })).text) as {
+          secret: string
+        }
+        const listed = yield* call(() => request(`${gateway.url}/v5/admin/keys`, { headers: { "x-api-key": ADMIN } }))
+        expect(JSON.parse(listed.text).data).toContainEqual(expect.objectContaining({ id: key.id, limits: key.limits }))
+
+        // The key cache refreshes within 2 s.
+        const statuses = (secret: string, n: number) =>
+          Effect.forEach(Array.from({ length: n }), () => Effect.map(call(() => chat(gateway.url, {}, { "x-api-key": secret })), (r) => r.status))
+        const known = (secret: string) =>
+          Effect.gen(function*() {
+            let first = yield* statuses(secret, 1)
+            for (let i = 0; i < 50 && first[0] === 401; i++) {
+              yield* Effect.sleep("100 millis")
+              first = yield* statuses(secret, 1)
+            }
+            return first
+          })
+        expect([...(yield* known(key.secret)), ...(yield* statuses(key.secret, 2))]).toEqual([200, 200, 429])
+        // `limits.keys["named-bot"]` (1 a minute) over the key's own 50.
+        expect([...(yield* known(named.secret)), ...(yield* statuses(named.secret, 1))]).toEqual([200, 429])
+      }), 30_000)
+  })
+}

@@ -123,6 +123,12 @@ const responses = Effect.gen(function*() {
   yield* sql`CREATE INDEX response_items_by_item ON response_items (account_id, item_id, created_at)`
 })
 
+/** A key's own rate limits and budget (JSON, as `LimitSet`), set when it is created. */
+const keyLimits = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`ALTER TABLE api_keys ADD COLUMN limits TEXT`
+})
+
 const describeDefect = (defect: unknown): string => {
   const cause = (defect as { readonly cause?: unknown }).cause
   const message = defect instanceof Error ? defect.message : String(defect)
@@ -132,7 +138,8 @@ const describeDefect = (defect: unknown): string => {
 /** Every migration, by `<id>_<name>`; append new ones, never edit applied ones. */
 export const migrations: Record<string, Effect.Effect<void, SqlError.SqlError, SqlClient.SqlClient>> = {
   "1_initial": initial,
-  "2_responses": responses
+  "2_responses": responses,
+  "3_key_limits": keyLimits
 }
 
 const run = Migrator.make({})({ loader: Migrator.fromRecord(migrations), table: migrationsTable })
