@@ -169,7 +169,9 @@ export const limited = (
   program: Effect.Effect<void, GatewayError>
 ): Effect.Effect<void, GatewayError> => {
   if (!limits.enabled || exchange.principal === undefined) return program
-  const admit = limits.admit({ principal: exchange.principal, accountId: exchange.account ?? exchange.principal.defaultAccountId }, reserve, (headers) => {
+  const caller = { principal: exchange.principal, accountId: exchange.account ?? exchange.principal.defaultAccountId }
+  if (!limits.applies(caller)) return program
+  const admit = limits.admit(caller, reserve, (headers) => {
     for (const name in headers) res.setHeader(name, headers[name]!)
   })
   return Effect.flatMap(admit, (ticket) =>

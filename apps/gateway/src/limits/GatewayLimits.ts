@@ -1,15 +1,14 @@
-import { LimitStore, Limits, limitsConfigured, type PriceCatalogue, type UsageLedger } from "@switchyard/service"
+import { LimitStore, Limits, type PriceCatalogue, type UsageLedger } from "@switchyard/service"
 import { Effect, Layer } from "effect"
 import type { GatewayConfig } from "../config/GatewayConfig.js"
 
 /**
- * The limits of the configuration: none when nothing is limited (no store is
- * connected); counters in Redis when `SWITCHYARD_REDIS_URL` is set (shared by
- * every replica), in memory otherwise. Budgets read the usage ledger.
+ * The limits of the configuration and of database keys: counters in Redis
+ * when `SWITCHYARD_REDIS_URL` is set (shared by every replica), in memory
+ * otherwise. Budgets read the usage ledger.
  */
 export const layer = (config: Pick<GatewayConfig, "limits">): Layer.Layer<Limits, never, UsageLedger | PriceCatalogue> => {
   const { redisUrl, section } = config.limits
-  if (!limitsConfigured(section)) return Layer.succeed(Limits, Limits.none)
   const store = redisUrl === undefined
     ? LimitStore.layerMemory
     : Layer.unwrapEffect(

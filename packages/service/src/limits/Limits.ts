@@ -15,12 +15,12 @@ import {
   RateLimitExceeded,
   StoreUnavailable
 } from "@switchyard/core"
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Runtime } from "effect"
 import { PriceCatalogue } from "../pricing/PriceCatalogue.js"
 import { UsageLedger } from "../storage/UsageLedger.js"
 import { counter } from "../telemetry/LabelledMetric.js"
 import { loadTokenizer, type Tokenizer } from "../Tokenizer.js"
-import { appliedLimits, formatReset, type LimitsSection, limitsConfigured, periodOf } from "./LimitsPolicy.js"
+import { appliedLimits, formatReset, type LimitsSection, periodOf } from "./LimitsPolicy.js"
 import { LimitStore, type LimitStoreError, type WindowCheck, type WindowState } from "./LimitStore.js"
 
 /** The limits' metrics. */
@@ -170,8 +170,10 @@ let leases = 0
  * completion) and settled with the real usage afterwards.
  */
 export class Limits extends Context.Tag("@switchyard/service/Limits")<Limits, {
-  /** Whether any limit is configured (otherwise `admit` need not be called). */
+  /** Whether any caller may be limited (otherwise `admit` need not be called). */
   readonly enabled: boolean
+  /** Whether a caller has any limit (a map lookup): if not, `admit` need not be called. */
+  readonly applies: (caller: LimitedCaller) => boolean
   /**
    * Checks a request; `reserve` gives its token reservation (called only when
    * a token limit applies), `headers` receives the `x-ratelimit-*` headers of
@@ -196,6 +198,7 @@ export class Limits extends Context.Tag("@switchyard/service/Limits")<Limits, {
   /** No limits at all (what a gateway runs with when it is given no `Limits`). */
   static readonly none: Limits["Type"] = {
     enabled: false,
+    applies: () => false,
     admit: () => Effect.succeed(undefined),
     reserveChat: () => 0,
     reserveResponse: () => 0,
@@ -212,7 +215,8 @@ const make = (section: LimitsSection) =>
     const currentMs = () => clock.unsafeCurrentTimeMillis()
     const ledger = yield* UsageLedger
     const prices = yield* PriceCatalogue
-    const enabled = limitsConfigured(section)
+    // A database key may carry limits of its own whatever the configuration says: callers are always looked at.
+    const enabled = true
     const denyOnStoreError = section.on_store_error === "deny"
     const defaultCompletion = section.default_completion_tokens ?? 1024
     const plans = new Map<string, Plan>()
@@ -222,21 +226,33 @@ const make = (section: LimitsSection) =>
       if (plan === undefined) {
         if (plans.size > 10_000) plans.clear()
         plans.set(id, plan = planOf(section, caller))
+        if (plan.tokens && !tokenizerStarted) {
+          tokenizerStarted = true
+          startTokenizer()
+        }
       }
       return plan
     }
 
     // The tokenizer loads in the background when a token limit exists; until then prompts are estimated at 4 characters a token.
     let tokenizer: Tokenizer | undefined
-    const tokenLimited = section.default?.tokens_per_minute !== undefined ||
-      Object.values(section.accounts ?? {}).some((set) => set.tokens_per_minute !== undefined) ||
-      Object.values(section.keys ?? {}).some((set) => set.tokens_per_minute !== undefined)
-    if (enabled) {
-      yield* loadTokenizer.pipe(
-        Effect.tap((loaded) => Effect.sync(() => (tokenizer = loaded))),
-        Effect.catchAll((error) => Effect.logWarning("Prompts are estimated at 4 characters a token", error.message)),
-        Effect.forkDaemon,
-        Effect.when(() => tokenLimited)
+    const loadingTokenizer = Effect.runtime<never>().pipe(
+      Effect.map((runtime) => () => {
+        Runtime.runFork(runtime)(loadTokenizer.pipe(
+          Effect.tap((loaded) => Effect.sync(() => (tokenizer = loaded))),
+          Effect.catchAll((error) => Effect.logWarning("Prompts are estimated at 4 characters a token", error.message))
+        ))
+      })
+    )
+    const startTokenizer = yield* loadingTokenizer
+    let tokenizerStarted = false
+    // With a token limit in the configuration, the tokenizer is there before the first request (~0.5 s at start).
+    const configuredTokens = [section.default, ...Object.values(section.accounts ?? {}), ...Object.values(section.keys ?? {})]
+      .some((set) => set?.tokens_per_minute !== undefined)
+    if (configuredTokens) {
+      tokenizerStarted = true
+      tokenizer = yield* loadTokenizer.pipe(
+        Effect.catchAll((error) => Effect.as(Effect.logWarning("Prompts are estimated at 4 characters a token", error.message), undefined))
       )
     }
     const countText = (text: string): number => tokenizer === undefined ? Math.ceil(text.length / 4) : tokenizer.count(text)
@@ -500,6 +516,7 @@ const make = (section: LimitsSection) =>
 
     return {
       enabled,
+      applies: (caller) => planFor(caller) !== NO_LIMITS,
       admit,
       reserveChat,
       reserveResponse,
