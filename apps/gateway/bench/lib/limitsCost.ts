@@ -32,6 +32,19 @@ const cpuUs = (start: NodeJS.CpuUsage) => {
   return spent.user + spent.system
 }
 
+/** Least CPU µs per iteration over `runs` runs of `n`, every iteration in one fiber (as a request's fiber runs it). */
+const leastInFiber = (runs: number, n: number, one: () => Effect.Effect<unknown, unknown>): number => {
+  let best = Infinity
+  for (let r = 0; r < runs; r++) {
+    const start = process.cpuUsage()
+    Effect.runSync(Effect.gen(function*() {
+      for (let i = 0; i < n; i++) yield* one()
+    }).pipe(Effect.orDie))
+    best = Math.min(best, cpuUs(start) / n)
+  }
+  return best
+}
+
 /** Least CPU µs per iteration over `runs` runs of `n`. */
 const leastOf = async (runs: number, n: number, one: () => Promise<void> | void): Promise<number> => {
   let best = Infinity
@@ -81,10 +94,7 @@ export const limitsCost = async (redisUrl: string | undefined): Promise<LimitsCo
   const limitedOnce = (limits: Limits["Type"]) =>
     Effect.flatMap(limits.admit(caller, () => limits.reserveChat(request), noHeaders), (ticket) =>
       ticket === undefined ? Effect.void : ticket.settle(used))
-  const memoryUs = await leastOf(runs, n, () => {
-    memory.applies(caller)
-    Effect.runSync(limitedOnce(memory))
-  })
+  const memoryUs = leastInFiber(runs, n, () => (memory.applies(caller) ? limitedOnce(memory) : Effect.void))
 
   const limiter = Effect.runSync(RateLimiter.make.pipe(Effect.provide(RateLimiter.layerStoreMemory)))
   const consumeAll = Effect.all([
@@ -92,9 +102,7 @@ export const limitsCost = async (redisUrl: string | undefined): Promise<LimitsCo
     limiter.consume({ key: "k:tpm", limit: 1_000_000_000, window: "1 minute", tokens: 276 }),
     limiter.consume({ key: "a:rpm", limit: 1_000_000_000, window: "1 minute" })
   ])
-  const experimental = await leastOf(runs, n, () => {
-    Effect.runSync(consumeAll)
-  })
+  const experimental = leastInFiber(runs, n, () => consumeAll)
 
   let redis: LimitsCost["redis"]
   if (redisUrl !== undefined) {
