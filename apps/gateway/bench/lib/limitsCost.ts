@@ -127,6 +127,8 @@ export const limitsCost = async (redisUrl: string | undefined): Promise<LimitsCo
       times.sort((a, b) => a - b)
       redis = { cpuUs: cpu, p50Ms: times[Math.floor(times.length / 2)]!, p99Ms: times[Math.floor(times.length * 0.99)]! }
     } finally {
+      // The last settlements are sent in the background: let them land before the connection closes.
+      await new Promise((resolve) => setTimeout(resolve, 200))
       await Effect.runPromise(Scope.close(scope, Exit.void))
     }
   }
