@@ -9,19 +9,22 @@
  * JSON access log, `store: true` on SQLite (a fresh data directory; every
  * request stored, with two metadata pairs, and its usage-ledger row written),
  * requests to a route with two targets (`bench-two`, see lib/routes.ts; its
- * first target answers), and metrics (on by default).
+ * first target answers), metrics (on by default), and limits in memory (the
+ * bench key's rpm, tpm and concurrency and its account's rpm, never refusing:
+ * scenarios/limits.ts).
  *
  * Overrides, for trying a feature before it is wired in here:
  *   BENCH_FEATURES_ENV='SWITCHYARD_X=1 SWITCHYARD_Y=2'   (or a JSON object) adds environment variables
  *   BENCH_FEATURES_CONFIG=path/to/switchyard.yaml         passes `--config path`
  *   BENCH_FEATURES_MODEL=route-name                       the model the requests name
  */
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { BENCH_KEY } from "./lib/load.js"
 import { routesConfig } from "./lib/routes.js"
 import { gateway, type TargetSpec } from "./lib/targets.js"
+import { limitsConfig } from "./scenarios/limits.js"
 
 const KEYS = 100
 
@@ -48,14 +51,14 @@ export const allFeatures = (): TargetSpec => {
   const dataDir = mkdtempSync(join(tmpdir(), "sy-bench-features-"))
   process.on("exit", () => rmSync(dataDir, { recursive: true, force: true }))
   const on = [`${KEYS} API keys`, "JSON access log", "store: true on SQLite", "metrics"]
-  on.push(config !== undefined ? `--config ${config}` : "routes of lib/routes.ts")
+  on.push(config !== undefined ? `--config ${config}` : "routes of lib/routes.ts, limits in memory")
   if (Object.keys(extra).length > 0) on.push(`env ${Object.keys(extra).join(", ")}`)
   if (model !== undefined) on.push(`model ${model}${model === "bench-two" ? " (a route with two targets)" : ""}`)
   return gateway("Switchyard, all features on", {
     env: { SWITCHYARD_API_KEYS: [...keys, BENCH_KEY].join(","), SWITCHYARD_LOG_FORMAT: "json", SWITCHYARD_DATA_DIR: dataDir, ...extra },
     body: { store: true, metadata: { bench: "features", user: "u1" } },
-    args: ["--config", config !== undefined ? resolve(config) : routesConfig()],
+    args: ["--config", config !== undefined ? resolve(config) : limitsConfig(JSON.parse(readFileSync(routesConfig(), "utf8")))],
     ...(model !== undefined ? { model } : {}),
-    note: `${on.join(", ")}; still to come: limits`
+    note: on.join(", ")
   })
 }

@@ -42,6 +42,7 @@ describe("loadConfig", () => {
           queueCapacity: undefined,
           batchSize: undefined
         },
+        limits: { section: {}, redisUrl: undefined },
         metrics: { enabled: true, requireKey: false },
         tracing: TRACING_OFF,
         service: {}

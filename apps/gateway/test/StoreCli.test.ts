@@ -21,7 +21,7 @@ describe("switchyard keys | completions | migrate (the built bin, on the server'
       const env = { SWITCHYARD_DATA_DIR: dir }
       const migrated = yield* runCli(["migrate"], { env })
       expect(migrated.code, migrated.stderr).toBe(0)
-      expect(migrated.stderr).toContain("applied migrations 1, 2")
+      expect(migrated.stderr).toContain("applied migrations 1, 2, 3")
       expect((yield* runCli(["migrate"], { env })).stderr).toContain("up to date")
       expect(Fs.existsSync(Path.join(dir, "switchyard.db"))).toBe(true)
 
@@ -87,5 +87,35 @@ describe("switchyard keys | completions | migrate (the built bin, on the server'
       const bad = yield* runCli(["keys", "list"], { env: { SWITCHYARD_DATABASE_URL: "mysql://db/x" } })
       expect(bad.code).not.toBe(0)
       expect(bad.stderr).toContain("SWITCHYARD_DATABASE_URL")
+    }), TIMEOUT)
+
+  it.scopedLive("keys create --rpm --tpm --concurrency --budget-usd gives the key its own limits, which the server enforces", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDataDir
+      const env = { SWITCHYARD_DATA_DIR: dir }
+      const created = yield* runCli(
+        ["keys", "create", "--account", "acct_l", "--rpm", "1", "--tpm", "50000", "--concurrency", "4", "--budget-usd", "2.5", "--json"],
+        { env }
+      )
+      expect(created.code, created.stderr).toBe(0)
+      const key = JSON.parse(created.stdout) as { secret: string; limits: unknown }
+      expect(key.limits).toEqual({
+        requests_per_minute: 1,
+        tokens_per_minute: 50000,
+        concurrent_requests: 4,
+        budget: { usd: 2.5, period: "month" }
+      })
+      const listed = JSON.parse((yield* runCli(["keys", "list", "--json"], { env })).stdout) as Array<{ limits: unknown }>
+      expect(listed[0]?.limits).toEqual(key.limits)
+      const bad = yield* runCli(["keys", "create", "--account", "acct_l", "--rpm", "0"], { env })
+      expect(bad.code).not.toBe(0)
+
+      const serve = yield* startServe(["--port", "0"], env)
+      const client = new OpenAI({ baseURL: `${serve.url}/v5`, apiKey: key.secret, maxRetries: 0 })
+      const messages = [{ role: "user" as const, content: "limited" }]
+      const first = yield* Effect.promise(() => client.chat.completions.create({ model: "echo/echo", messages }).withResponse())
+      expect(first.response.headers.get("x-ratelimit-limit-requests")).toBe("1")
+      const second = yield* Effect.promise(() => client.chat.completions.create({ model: "echo/echo", messages }).then(() => undefined, (e: unknown) => e))
+      expect(second).toBeInstanceOf(OpenAI.RateLimitError)
     }), TIMEOUT)
 })

@@ -66,6 +66,7 @@ const GatewayLive = Layer.unwrapEffect(Effect.map(Fakes, (fakes) => {
       keepAliveMs: 15_000,
       logFormat: "text",
       store: gatewayConfig().store,
+        limits: gatewayConfig().limits,
       metrics: { enabled: true, requireKey: false },
       tracing: TRACING_OFF,
       service

@@ -1,11 +1,13 @@
 import { Schema } from "effect"
+import { LimitSet } from "./Limits.js"
 
 /** The body of `POST /v5/admin/keys`. */
 export const CreateApiKeyRequest = Schema.Struct({
   name: Schema.optional(Schema.NullOr(Schema.String.pipe(Schema.maxLength(200)))),
   account_ids: Schema.NonEmptyArray(
     Schema.String.pipe(Schema.pattern(/^[^\s|:,]+$/, { message: () => "an account id has no spaces, `|`, `:` or `,`" }))
-  ).annotations({ description: "The accounts the key may act for; the first is its default" })
+  ).annotations({ description: "The accounts the key may act for; the first is its default" }),
+  limits: Schema.optional(LimitSet.annotations({ description: "The key's own rate limits and budget" }))
 }).annotations({ identifier: "CreateApiKeyRequest" })
 export interface CreateApiKeyRequest extends Schema.Schema.Type<typeof CreateApiKeyRequest> {}
 
@@ -21,7 +23,9 @@ export const ApiKeyObject = Schema.Struct({
   last4: Schema.String,
   /** Unix seconds. */
   created_at: Schema.Int,
-  last_used_at: Schema.NullOr(Schema.Int)
+  last_used_at: Schema.NullOr(Schema.Int),
+  /** The key's own limits, when it has any. */
+  limits: Schema.optional(LimitSet)
 }).annotations({ identifier: "ApiKey" })
 export interface ApiKeyObject extends Schema.Schema.Type<typeof ApiKeyObject> {}
 

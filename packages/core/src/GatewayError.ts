@@ -242,6 +242,56 @@ export class StoreUnavailable extends Schema.TaggedError<StoreUnavailable>()("St
   message: Schema.String
 }) {}
 
+const formatLimit = (limit: "requests" | "tokens" | "concurrency", max: number): string =>
+  limit === "requests"
+    ? `requests per minute (RPM): limit ${max}`
+    : limit === "tokens"
+    ? `tokens per minute (TPM): limit ${max}`
+    : `concurrent requests: limit ${max}`
+
+/**
+ * A rate limit of the gateway's own (per key or per account) is reached
+ * (429, `rate_limit_exceeded`, `type` naming the limit): nothing was
+ * forwarded. `retryAfterMs` is the time until the window lets the request through.
+ */
+export class RateLimitExceeded extends Schema.TaggedError<RateLimitExceeded>()("RateLimitExceeded", {
+  limit: Schema.Literal("requests", "tokens", "concurrency"),
+  scope: Schema.Literal("key", "account"),
+  subject: Schema.String,
+  max: Schema.Number,
+  /** The tokens (or 1 request) this request asked for. */
+  requested: Schema.Number,
+  retryAfterMs: Schema.Number
+}) {
+  override get message(): string {
+    const tooBig = this.limit === "tokens" && this.requested > this.max
+      ? ` This request alone reserves ${this.requested} tokens (its prompt and max_completion_tokens); lower max_completion_tokens.`
+      : ""
+    return `Rate limit reached for ${this.scope} \`${this.subject}\` on ${formatLimit(this.limit, this.max)}, requested ${this.requested}.` +
+      `${tooBig} Please try again in ${Math.max(1, Math.ceil(this.retryAfterMs / 1000))}s.`
+  }
+}
+
+/**
+ * A budget of the gateway's (per key or per account) is spent for its period
+ * (429, `insufficient_quota`, `x-should-retry: false`: retrying will not help
+ * before the period ends).
+ */
+export class QuotaExceeded extends Schema.TaggedError<QuotaExceeded>()("QuotaExceeded", {
+  scope: Schema.Literal("key", "account"),
+  subject: Schema.String,
+  /** `12.5 USD` or `5000000 tokens`. */
+  budget: Schema.String,
+  period: Schema.Literal("day", "week", "month"),
+  /** When the period ends, Unix seconds. */
+  resetsAt: Schema.Number
+}) {
+  override get message(): string {
+    return `You exceeded the ${this.period === "day" ? "daily" : `${this.period}ly`} budget of ${this.scope} \`${this.subject}\` (${this.budget}); ` +
+      `it resets at ${new Date(this.resetsAt * 1000).toISOString()}.`
+  }
+}
+
 /** Everything that can go wrong in a gateway call. */
 export const GatewayError = Schema.Union(
   RequestValidationError,
@@ -266,7 +316,9 @@ export const GatewayError = Schema.Union(
   NoHealthyTarget,
   AllTargetsFailed,
   InternalError,
-  StoreUnavailable
+  StoreUnavailable,
+  RateLimitExceeded,
+  QuotaExceeded
 )
 export type GatewayError = typeof GatewayError.Type
 
@@ -363,6 +415,11 @@ export const describeError = (error: GatewayError): ErrorDescription => {
       return describeStatus(500, "server_error", "internal_error")
     case "StoreUnavailable":
       return { ...describeStatus(503, "server_error", "store_unavailable"), retryable: true }
+    case "RateLimitExceeded":
+      // Not retried by the gateway: the limit is the caller's own.
+      return { ...describeStatus(429, error.limit, "rate_limit_exceeded"), retryAfterMs: error.retryAfterMs }
+    case "QuotaExceeded":
+      return describeStatus(429, "insufficient_quota", "insufficient_quota")
   }
 }
 
@@ -387,6 +444,7 @@ export const errorHeaders = (error: GatewayError): Record<string, string> => {
     headers["retry-after-ms"] = String(Math.max(0, Math.round(described.retryAfterMs)))
   }
   if (error._tag === "MethodNotAllowed") headers["allow"] = error.allowed.join(", ")
+  if (error._tag === "QuotaExceeded") headers["x-should-retry"] = "false"
   return headers
 }
 

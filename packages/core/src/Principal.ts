@@ -1,6 +1,7 @@
 import { Either, Schema } from "effect"
 import { AccountForbidden } from "./GatewayError.js"
 import { optional } from "./internal/fields.js"
+import { LimitSet } from "./Limits.js"
 
 /** The account a request acts for when it selects none and its key names none. */
 export const DEFAULT_ACCOUNT_ID = "default"
@@ -15,7 +16,9 @@ export const Principal = Schema.Struct({
   name: optional(Schema.String),
   accountIds: Schema.Array(Schema.String),
   defaultAccountId: Schema.String,
-  admin: Schema.Boolean
+  admin: Schema.Boolean,
+  /** The key's own limits (a database key created with limits); configured limits are applied over them. */
+  limits: optional(LimitSet)
 }).annotations({ identifier: "Principal" })
 export interface Principal extends Schema.Schema.Type<typeof Principal> {}
 

@@ -18,6 +18,8 @@ import {
   MethodNotAllowed,
   ModelNotFound,
   NoHealthyTarget,
+  QuotaExceeded,
+  RateLimitExceeded,
   RequestTooLarge,
   requestValidationError,
   ResourceNotFound,
@@ -287,6 +289,24 @@ const expectations: { readonly [Tag in GatewayError["_tag"]]: Expected } = {
     code: "store_unavailable",
     param: null,
     headers: {}
+  },
+  RateLimitExceeded: {
+    error: new RateLimitExceeded({ limit: "requests", scope: "key", subject: "ci-bot", max: 10, requested: 1, retryAfterMs: 2_500 }),
+    status: 429,
+    retryable: false,
+    type: "requests",
+    code: "rate_limit_exceeded",
+    param: null,
+    headers: { "retry-after": "3", "retry-after-ms": "2500" }
+  },
+  QuotaExceeded: {
+    error: new QuotaExceeded({ scope: "account", subject: "acct_a", budget: "100 USD", period: "month", resetsAt: 1_800_000_000 }),
+    status: 429,
+    retryable: false,
+    type: "insufficient_quota",
+    code: "insufficient_quota",
+    param: null,
+    headers: { "x-should-retry": "false" }
   }
 }
 

@@ -20,6 +20,8 @@
  *   `UsageLedger`, `ApiKeys`, `StoreHealth`) with in-memory implementations,
  *   the `ApiKeyCache` (database keys for the `Authenticator`) and the
  *   `CompletionRecorder`; `pricing/`: the `PriceCatalogue`;
+ * - `limits/`: rate limits, concurrency limits and budgets (`Limits`) over a
+ *   counters' store (`LimitStore`, in memory here, Redis in `@switchyard/store`);
  * - `testing/` (`@switchyard/service/testing`): fake upstreams and vendor fixtures.
  */
 export * from "./auth/Authenticator.js"
@@ -42,4 +44,6 @@ export * from "./responses/Responses.js"
 export * from "./responses/ResponsesStore.js"
 export * from "./responses/ResponseUsage.js"
 export * from "./pricing/PriceCatalogue.js"
+export * from "./limits/index.js"
+export * from "./Tokenizer.js"
 export * from "./storage/index.js"

@@ -149,6 +149,12 @@ const completionLog = Effect.gen(function*() {
   yield* sql`CREATE INDEX stored_completion_metadata_by_pair ON stored_completion_metadata (key, value, created_at, completion_id)`
 })
 
+/** A key's own rate limits and budget (JSON, as `LimitSet`), set when it is created. */
+const keyLimits = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`ALTER TABLE api_keys ADD COLUMN limits TEXT`
+})
+
 const describeDefect = (defect: unknown): string => {
   const cause = (defect as { readonly cause?: unknown }).cause
   const message = defect instanceof Error ? defect.message : String(defect)
@@ -159,7 +165,8 @@ const describeDefect = (defect: unknown): string => {
 export const migrations: Record<string, Effect.Effect<void, SqlError.SqlError, SqlClient.SqlClient>> = {
   "1_initial": initial,
   "2_responses": responses,
-  "3_completion_log": completionLog
+  "3_completion_log": completionLog,
+  "4_key_limits": keyLimits
 }
 
 const run = Migrator.make({})({ loader: Migrator.fromRecord(migrations), table: migrationsTable })

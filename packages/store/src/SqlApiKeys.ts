@@ -1,10 +1,12 @@
 import type { SqlClient } from "@effect/sql"
-import { StoreUnavailable } from "@switchyard/core"
+import { LimitSet, StoreUnavailable } from "@switchyard/core"
 import { type ActiveKey, type ApiKey, type ApiKeys, newKey, publicKey } from "@switchyard/service"
 import { Clock, Duration, Effect, Schema, type Scope } from "effect"
 import { DbInt, query } from "./Database.js"
 
 const AccountIds = Schema.parseJson(Schema.NonEmptyArray(Schema.String))
+const Limits = Schema.NullOr(Schema.parseJson(LimitSet))
+const limitsOf = (limits: LimitSet | null) => (limits !== null ? { limits } : {})
 
 const KeyRow = Schema.Struct({
   id: Schema.String,
@@ -15,7 +17,8 @@ const KeyRow = Schema.Struct({
   default_account_id: Schema.String,
   created_at: DbInt,
   last_used_at: Schema.NullOr(DbInt),
-  revoked_at: Schema.NullOr(DbInt)
+  revoked_at: Schema.NullOr(DbInt),
+  limits: Limits
 })
 const decodeKeys = Schema.decodeUnknown(Schema.Array(KeyRow))
 
@@ -24,7 +27,8 @@ const ActiveRow = Schema.Struct({
   name: Schema.NullOr(Schema.String),
   secret_hash: Schema.String,
   account_ids: AccountIds,
-  default_account_id: Schema.String
+  default_account_id: Schema.String,
+  limits: Limits
 })
 const decodeActive = Schema.decodeUnknown(Schema.Array(ActiveRow))
 
@@ -78,8 +82,8 @@ export const make = (
     const list = Effect.fn("ApiKeys.list")(function*(listOptions?: { readonly includeRevoked?: boolean }) {
       const rows = yield* query(
         listOptions?.includeRevoked === true
-          ? sql`SELECT id, name, prefix, last4, account_ids, default_account_id, created_at, last_used_at, revoked_at FROM api_keys ORDER BY created_at DESC, id DESC`
-          : sql`SELECT id, name, prefix, last4, account_ids, default_account_id, created_at, last_used_at, revoked_at FROM api_keys WHERE revoked_at IS NULL ORDER BY created_at DESC, id DESC`
+          ? sql`SELECT id, name, prefix, last4, account_ids, default_account_id, created_at, last_used_at, revoked_at, limits FROM api_keys ORDER BY created_at DESC, id DESC`
+          : sql`SELECT id, name, prefix, last4, account_ids, default_account_id, created_at, last_used_at, revoked_at, limits FROM api_keys WHERE revoked_at IS NULL ORDER BY created_at DESC, id DESC`
       ).pipe(Effect.flatMap((rows) => Effect.mapError(decodeKeys(rows), unreadable)))
       return rows.map((row): ApiKey => {
         const pendingUse = used.get(row.id)
@@ -95,7 +99,8 @@ export const make = (
           last4: row.last4,
           createdAt: row.created_at,
           lastUsedAt,
-          revokedAt: row.revoked_at
+          revokedAt: row.revoked_at,
+          ...limitsOf(row.limits)
         }
       })
     })
@@ -113,7 +118,8 @@ export const make = (
           default_account_id: stored.defaultAccountId,
           created_at: stored.createdAt,
           last_used_at: null,
-          revoked_at: null
+          revoked_at: null,
+          limits: stored.limits !== undefined ? JSON.stringify(Schema.encodeSync(LimitSet)(stored.limits)) : null
         })
       }`)
       return { key: publicKey(stored), secret }
@@ -128,7 +134,7 @@ export const make = (
     })
 
     const active = query(
-      sql`SELECT id, name, secret_hash, account_ids, default_account_id FROM api_keys WHERE revoked_at IS NULL`
+      sql`SELECT id, name, secret_hash, account_ids, default_account_id, limits FROM api_keys WHERE revoked_at IS NULL`
     ).pipe(
       Effect.flatMap((rows) => Effect.mapError(decodeActive(rows), unreadable)),
       Effect.map((rows) =>
@@ -137,7 +143,8 @@ export const make = (
           name: row.name,
           hash: row.secret_hash,
           accountIds: row.account_ids,
-          defaultAccountId: row.default_account_id
+          defaultAccountId: row.default_account_id,
+          ...limitsOf(row.limits)
         }))
       )
     )

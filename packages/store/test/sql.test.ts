@@ -122,7 +122,7 @@ for (const { location: freshLocation, name } of sqlLocations) {
         expect(yield* migrateDatabase(location)).toStrictEqual([])
       }))
 
-    it.scopedLive("migrations: a database of the first version gets the responses tables and keeps its rows", () =>
+    it.scopedLive("migrations: a database of the first version gets the responses tables and the keys' limits, and keeps its rows", () =>
       Effect.gen(function*() {
         const location = yield* freshLocation
         const account = newAccount()
@@ -139,7 +139,7 @@ for (const { location: freshLocation, name } of sqlLocations) {
             context
           ))).pipe(Effect.orDie)
         expect(yield* tables(location)).not.toContain("responses")
-        expect(yield* migrateDatabase(location)).toStrictEqual([2, 3])
+        expect(yield* migrateDatabase(location)).toStrictEqual([2, 3, 4])
         expect(yield* tables(location)).toEqual(expect.arrayContaining(["response_items", "responses", "stored_completions"]))
         expect(yield* countCompletions(location, account)).toBe(1)
         // 3_completion_log filled the token columns of the old row from its answer's usage.

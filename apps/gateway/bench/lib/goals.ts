@@ -105,6 +105,15 @@ const goals: ReadonlyArray<Goal> = [
   { what: "tracing at 100%, protobuf: added CPU per request (direct)", target: "< 60 µs", value: belowUs("obs.direct.tracing", 60) },
   { what: "metrics on: added CPU per request, whole gateway (plain / stream; noisy)", target: "< 15 µs", value: added("obs.metrics", 15) },
   { what: "tracing at 100%: added CPU per request, whole gateway (plain / stream; noisy)", target: "< 60 µs", value: added("obs.tracing", 60) },
+  { what: "limits in memory: added CPU per request (direct)", target: "< 15 µs", value: belowUs("limits.direct.memory", 15) },
+  {
+    what: "limits in Redis: added p50 (one round trip, direct)",
+    target: "< 150 µs",
+    value: (r) => {
+      const v = get(r, "limits.direct.redisP50Us")
+      return v && { shown: `${v[0]!.toFixed(0)} µs`, pass: v[0]! < 150 }
+    }
+  },
   { what: "`switchyard --version`", target: "< 150 ms", value: below("cli.version", 150, "ms") },
   { what: "`switchyard chat \"hi\" -m echo/x`, first token", target: "< 300 ms", value: below("cli.chat.first", 300, "ms") }
 ]

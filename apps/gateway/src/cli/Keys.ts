@@ -1,6 +1,7 @@
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
+import type { LimitSet } from "@switchyard/core"
 import { type ApiKey, ApiKeys } from "@switchyard/service"
 import { Console, Effect, Option, Redacted } from "effect"
 import { configFile } from "./Options.js"
@@ -19,8 +20,16 @@ const keyJson = (key: ApiKey) => ({
   last4: key.last4,
   created_at: Math.floor(key.createdAt / 1000),
   last_used_at: key.lastUsedAt === null ? null : Math.floor(key.lastUsedAt / 1000),
-  revoked_at: key.revokedAt === null ? null : Math.floor(key.revokedAt / 1000)
+  revoked_at: key.revokedAt === null ? null : Math.floor(key.revokedAt / 1000),
+  ...(key.limits !== undefined ? { limits: key.limits } : {})
 })
+
+const positive = (name: string, description: string) =>
+  Options.integer(name).pipe(
+    Options.withDescription(description),
+    Options.filterMap((n) => (n > 0 ? Option.some(n) : Option.none()), `--${name} must be a positive integer`),
+    Options.optional
+  )
 
 const create = Command.make("create", {
   account: Options.text("account").pipe(
@@ -28,6 +37,18 @@ const create = Command.make("create", {
     Options.withDescription("An account the key may act for (repeat for several; the first is its default)")
   ),
   name: Options.text("name").pipe(Options.withDescription("A name to recognise the key by"), Options.optional),
+  rpm: positive("rpm", "The key's own limit of requests per minute"),
+  tpm: positive("tpm", "The key's own limit of tokens per minute"),
+  concurrency: positive("concurrency", "The key's own limit of requests at once"),
+  budgetUsd: Options.float("budget-usd").pipe(
+    Options.withDescription("The key's own budget in USD per --budget-period"),
+    Options.filterMap((n) => (n > 0 ? Option.some(n) : Option.none()), "--budget-usd must be positive"),
+    Options.optional
+  ),
+  budgetPeriod: Options.choice("budget-period", ["day", "week", "month"]).pipe(
+    Options.withDescription("The UTC period of --budget-usd (default month)"),
+    Options.withDefault("month" as const)
+  ),
   json,
   config: configFile
 }, (flags) =>
@@ -38,16 +59,33 @@ const create = Command.make("create", {
     if (invalid !== undefined) return yield* Effect.fail(new Error(`invalid account \`${invalid}\``))
     const created = yield* withStore(
       Option.getOrUndefined(flags.config),
-      Effect.flatMap(ApiKeys, (keys) => keys.create({ name: Option.getOrUndefined(flags.name), accountIds: [first, ...rest] }))
+      Effect.flatMap(ApiKeys, (keys) => keys.create({ name: Option.getOrUndefined(flags.name), accountIds: [first, ...rest], limits: limitsOf(flags) }))
     )
     const secret = Redacted.value(created.secret)
     if (flags.json) return yield* Console.log(JSON.stringify({ ...keyJson(created.key), secret }, null, 2))
     yield* Console.error(
-      `Created ${created.key.id} for ${created.key.accountIds.join(", ")} (default ${created.key.defaultAccountId}). ` +
+      `Created ${created.key.id} for ${created.key.accountIds.join(", ")} (default ${created.key.defaultAccountId})` +
+        (created.key.limits !== undefined ? `, limits ${JSON.stringify(created.key.limits)}` : "") + ". " +
         "The key is shown once: store it now."
     )
     yield* Console.log(secret)
   })).pipe(Command.withDescription("Create an API key; prints its secret once (on stdout)"))
+
+const limitsOf = (flags: {
+  readonly rpm: Option.Option<number>
+  readonly tpm: Option.Option<number>
+  readonly concurrency: Option.Option<number>
+  readonly budgetUsd: Option.Option<number>
+  readonly budgetPeriod: "day" | "week" | "month"
+}): LimitSet | undefined => {
+  const limits: LimitSet = {
+    ...Option.match(flags.rpm, { onNone: () => ({}), onSome: (n) => ({ requests_per_minute: n }) }),
+    ...Option.match(flags.tpm, { onNone: () => ({}), onSome: (n) => ({ tokens_per_minute: n }) }),
+    ...Option.match(flags.concurrency, { onNone: () => ({}), onSome: (n) => ({ concurrent_requests: n }) }),
+    ...Option.match(flags.budgetUsd, { onNone: () => ({}), onSome: (usd) => ({ budget: { usd, period: flags.budgetPeriod } }) })
+  }
+  return Object.keys(limits).length > 0 ? limits : undefined
+}
 
 const list = Command.make("list", {
   all: Options.boolean("all").pipe(Options.withDescription("Include revoked keys")),

@@ -1,6 +1,6 @@
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
-import { Authenticator, ChatCompletions, Responses, ServiceConfig } from "@switchyard/service"
+import { Authenticator, ChatCompletions, limitsConfigured, Responses, ServiceConfig } from "@switchyard/service"
 import { describeLocation } from "@switchyard/store/StoreConfig"
 import { Console, Effect, Layer, Option } from "effect"
 import { Gateway, isLoopback, loadConfig } from "../config/GatewayConfig.js"
@@ -32,8 +32,8 @@ export const serve = Command.make("serve", {
       "server.shutdown_grace_ms": Option.getOrUndefined(flags.shutdownGrace)
     })
     // The HTTP stack and the database drivers load only for `serve`: other commands start faster without them.
-    const [Listener, GatewayStore] = yield* Effect.promise(() =>
-      Promise.all([import("../http/Listener.js"), import("../store/GatewayStore.js")])
+    const [Listener, GatewayStore, GatewayLimits] = yield* Effect.promise(() =>
+      Promise.all([import("../http/Listener.js"), import("../store/GatewayStore.js"), import("../limits/GatewayLimits.js")])
     )
     const tracing = config.tracing.endpoint === undefined
       ? Layer.empty
@@ -41,6 +41,7 @@ export const serve = Command.make("serve", {
     const layer = Listener.layer.pipe(
       Layer.provide(Responses.layer()),
       Layer.provideMerge(ServiceConfig.layer(config.service)),
+      Layer.provide(GatewayLimits.layer(config)),
       Layer.provideMerge(GatewayStore.layer(config)),
       Layer.provide(RequestLog.layer(config.logFormat)),
       Layer.provide(Layer.succeed(Gateway, config)),
@@ -53,6 +54,9 @@ export const serve = Command.make("serve", {
       yield* Console.error(`Switchyard listening on ${server.url} (vendors: ${completions.vendors.join(", ")})`)
       yield* Console.error(`  OpenAI SDK: baseURL "${server.url}/v5"   docs: ${server.url}/docs   dashboard: ${server.url}/dashboard`)
       yield* Console.error(`  store: ${describeLocation(config.store.database)}`)
+      if (limitsConfigured(config.limits.section)) {
+        yield* Console.error(`  limits: counters ${config.limits.redisUrl === undefined ? "in memory (this replica only)" : "in Redis (shared by replicas)"}`)
+      }
       const telemetry = [
         config.metrics.enabled ? `metrics: ${server.url}/metrics${config.metrics.requireKey ? " (admin key)" : ""}` : undefined,
         config.tracing.endpoint !== undefined ? `traces: ${config.tracing.endpoint} (${config.tracing.protocol})` : undefined

@@ -1,4 +1,4 @@
-import { ServiceConfig } from "@switchyard/service"
+import { LimitsSection, ServiceConfig } from "@switchyard/service"
 import { StoreSection } from "@switchyard/store/StoreConfig"
 import { Effect, ParseResult, Schema } from "effect"
 import * as Fs from "node:fs/promises"
@@ -42,6 +42,7 @@ export const ConfigFile = Schema.Struct({
   server: Schema.optional(ServerSection),
   auth: Schema.optional(AuthSection),
   store: Schema.optional(StoreSection),
+  limits: Schema.optional(LimitsSection),
   metrics: Schema.optional(MetricsSection),
   tracing: Schema.optional(TracingSection),
   ...ServiceConfig.ServiceConfig.fields

@@ -1,4 +1,4 @@
-import { type ServiceConfig, splitKeyList } from "@switchyard/service"
+import { type LimitsSection, type ServiceConfig, splitKeyList } from "@switchyard/service"
 import { resolveDatabase, type StoreOptions } from "@switchyard/store/StoreConfig"
 import { Config, ConfigError, ConfigProvider, Context, Effect, Either, Option, Redacted } from "effect"
 import { type ConfigFile, ConfigProblem, readConfigFile } from "./ConfigFile.js"
@@ -18,7 +18,15 @@ export interface GatewayConfig {
   readonly tracing: TracingConfig
   /** Where stored completions, keys and usage live, and how they are written. */
   readonly store: StoreOptions
+  /** The `limits:` section, and the Redis that replicas share for them (in memory without one). */
+  readonly limits: LimitsOptions
   readonly service: ServiceConfig.ServiceConfig
+}
+
+/** Rate limits, concurrency limits and budgets: the file's section, and where the counters live. */
+export interface LimitsOptions {
+  readonly section: LimitsSection
+  readonly redisUrl: Redacted.Redacted<string> | undefined
 }
 
 /** The resolved configuration, as a service. */
@@ -42,7 +50,8 @@ export const SETTINGS: ReadonlyArray<{ readonly path: string; readonly env: stri
   { path: "tracing.capture_content", env: "SWITCHYARD_TRACING_CAPTURE_CONTENT" },
   { path: "store.database_url", env: "SWITCHYARD_DATABASE_URL" },
   { path: "store.data_dir", env: "SWITCHYARD_DATA_DIR" },
-  { path: "store.retention_days", env: "SWITCHYARD_RETENTION_DAYS" }
+  { path: "store.retention_days", env: "SWITCHYARD_RETENTION_DAYS" },
+  { path: "limits.redis_url", env: "SWITCHYARD_REDIS_URL" }
 ]
 
 const describe = (path: string): string => {
@@ -90,8 +99,13 @@ const store = Config.all({
   batchSize: Config.option(inRange("batch_size", 1, 5_000, true))
 }).pipe(Config.nested("store"))
 
+/** The `limits` section's settings that may come from the environment (the rest is the file's): the Redis URL is a secret. */
+const limits = Config.all({
+  redisUrl: Config.option(Config.redacted(Config.nonEmptyString("redis_url")))
+}).pipe(Config.nested("limits"))
+
 /** The configuration tree's `Config` (the service's settings come from the file, decoded by its own Schema). */
-export const GatewayConfigTree = Config.all({ server, auth, store, metrics: metricsSection, tracing: tracingSection })
+export const GatewayConfigTree = Config.all({ server, auth, store, limits, metrics: metricsSection, tracing: tracingSection })
 
 /** Flags given on the command line, by setting path (`server.port`). */
 export type Flags = Readonly<Record<string, string | number | undefined>>
@@ -106,7 +120,7 @@ export type Flags = Readonly<Record<string, string | number | undefined>>
  */
 const environmentOf = (env: ConfigProvider.ConfigProvider): ConfigProvider.ConfigProvider =>
   ConfigProvider.mapInputPath(env, (name) =>
-    name === "server" || name === "auth" || name === "store"
+    name === "server" || name === "auth" || name === "store" || name === "limits"
       ? "SWITCHYARD"
       : name === "metrics" || name === "tracing"
       ? `SWITCHYARD_${name.toUpperCase()}`
@@ -157,7 +171,8 @@ export const loadConfig = (flags: Flags & { readonly configFile?: string | undef
             ...(file.auth?.api_keys !== undefined ? { api_keys: file.auth.api_keys.join(",") } : {}),
             ...(file.auth?.admin_keys !== undefined ? { admin_keys: file.auth.admin_keys.join(",") } : {})
           },
-          store: file.store ?? {}
+          store: file.store ?? {},
+          limits: file.limits?.redis_url !== undefined ? { redis_url: file.limits.redis_url } : {}
         })
       )
     )
@@ -176,6 +191,7 @@ export const loadConfig = (flags: Flags & { readonly configFile?: string | undef
       ...tree.server,
       ...tree.auth,
       store: storeOptions,
+      limits: { section: file.limits ?? {}, redisUrl: Option.getOrUndefined(tree.limits.redisUrl) },
       metrics: tree.metrics,
       tracing: tree.tracing,
       service: serviceSection(file)
@@ -183,7 +199,7 @@ export const loadConfig = (flags: Flags & { readonly configFile?: string | undef
   })
 
 const serviceSection = (
-  { auth: _auth, metrics: _metrics, server: _server, store: _store, tracing: _tracing, ...service }: ConfigFile
+  { auth: _auth, limits: _limits, metrics: _metrics, server: _server, store: _store, tracing: _tracing, ...service }: ConfigFile
 ): ServiceConfig.ServiceConfig => service
 
 /** The service's settings of a configuration file (none without a file), for the commands that run it in-process. */

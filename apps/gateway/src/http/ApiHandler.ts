@@ -16,6 +16,7 @@ import { DocsHttpLive } from "./DocsHttp.js"
 import { ErrorMiddlewareLive } from "./ErrorMiddleware.js"
 import { HealthHttpLive } from "./HealthHttp.js"
 import { KeysHttpLive } from "./KeysHttp.js"
+import { LimitsHttpLive } from "./LimitsHttp.js"
 import { MetricsHttpLive } from "./MetricsHttp.js"
 import { ModelsHttpLive } from "./ModelsHttp.js"
 import { ResponsesHttpLive } from "./ResponsesHttp.js"
@@ -31,6 +32,7 @@ const Groups = Layer.mergeAll(
   KeysHttpLive,
   DashboardHttpLive,
   DashboardPageHttpLive,
+  LimitsHttpLive,
   HealthHttpLive,
   DocsHttpLive,
   MetricsHttpLive

@@ -11,6 +11,7 @@ import {
   type ChunkPull,
   CompletionRecorder,
   forwardedRequest,
+  Limits,
   type RecordedOutcome,
   type Recording,
   type RequestContext,
@@ -24,7 +25,7 @@ import type { IncomingMessage, ServerResponse } from "node:http"
 import { Gateway } from "../config/GatewayConfig.js"
 import { SpanSink } from "../telemetry/RequestSpans.js"
 import { RequestTelemetry } from "../telemetry/RequestTelemetry.js"
-import { awaitDrain, readJsonBody, requestContext, requestFork, runExchange, SSE_HEADERS, streamHeaders } from "./FastPath.js"
+import { awaitDrain, limited, readJsonBody, requestContext, requestFork, runExchange, SSE_HEADERS, streamHeaders } from "./FastPath.js"
 import { type Exchange, sendError, sendJson, setTarget } from "./Respond.js"
 
 const decodeRequest = Schema.decodeUnknownEither(ChatCompletionRequest, { errors: "all" })
@@ -53,6 +54,7 @@ const withUsage = (request: ChatCompletionRequest): ChatCompletionRequest =>
 export const makeCompletionRoute = Effect.gen(function*() {
   const completions = yield* ChatCompletions
   const recorder = yield* CompletionRecorder
+  const limits = yield* Limits
   const config = yield* Gateway
   const telemetry = yield* RequestTelemetry
   const captureContent = (yield* SpanSink)?.captureContent === true
@@ -222,7 +224,13 @@ export const makeCompletionRoute = Effect.gen(function*() {
           recording.finish(outcome ?? { status: recording.firstChunkMs === null ? "failed" : "incomplete", endedAt: Date.now() })
         ))
       )
-    runExchange(runFork, res, exchange, program, (error) => Effect.sync(() => res.end(Sse.encodeError(error))))
+    runExchange(
+      runFork,
+      res,
+      exchange,
+      limited(limits, res, exchange, () => limits.reserveChat(request), program),
+      (error) => Effect.sync(() => res.end(Sse.encodeError(error)))
+    )
   }
 
   /** Handles one request. */

@@ -8,7 +8,7 @@ import {
 } from "@switchyard/core"
 import { Cause, Context, Effect, type Fiber, Redacted, Runtime } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
-import { makeCallRecord, type RequestContext } from "@switchyard/service"
+import { type Limits, makeCallRecord, type RequestContext, type UsedTokens } from "@switchyard/service"
 import { type Exchange, sendError, serverTiming } from "./Respond.js"
 
 const isJsonContentType = (value: string | undefined): boolean =>
@@ -148,4 +148,45 @@ export const runExchange = (
     if (!res.writableFinished) fiber.unsafeInterruptAsFork(fiber.id())
   })
   return fiber
+}
+
+/**
+ * What a finished call used, for its limits: the usage it reported; else
+ * nothing if it never answered (failed before any output), else unknown (an
+ * answer without usage keeps its reservation).
+ */
+const usedOf = (res: ServerResponse, exchange: Exchange): UsedTokens | "none" | undefined => {
+  const usage = exchange.usage
+  if (usage !== undefined) {
+    return {
+      promptTokens: usage.prompt_tokens,
+      completionTokens: usage.completion_tokens,
+      cachedTokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
+      model: exchange.call?.target ?? exchange.model ?? ""
+    }
+  }
+  return exchange.firstChunkAt === undefined && !(res.headersSent && res.statusCode === 200) ? "none" : undefined
+}
+
+/**
+ * A request's program under the caller's limits: checked before anything is
+ * forwarded (429, or 503 while the limits' store is unreachable and
+ * `on_store_error: deny`), the `x-ratelimit-*` headers set for the answer, and
+ * settled when the program is over, however it ends.
+ */
+export const limited = (
+  limits: Limits["Type"],
+  res: ServerResponse,
+  exchange: Exchange,
+  reserve: () => number,
+  program: Effect.Effect<void, GatewayError>
+): Effect.Effect<void, GatewayError> => {
+  if (!limits.enabled || exchange.principal === undefined) return program
+  const caller = { principal: exchange.principal, accountId: exchange.account ?? exchange.principal.defaultAccountId }
+  if (!limits.applies(caller)) return program
+  const admit = limits.admit(caller, reserve, (headers) => {
+    for (const name in headers) res.setHeader(name, headers[name]!)
+  })
+  return Effect.flatMap(admit, (ticket) =>
+    ticket === undefined ? program : Effect.ensuring(program, Effect.suspend(() => ticket.settle(usedOf(res, exchange)))))
 }

@@ -14,7 +14,8 @@ const wire = (key: ApiKey): ApiKeyObject => ({
   prefix: key.prefix,
   last4: key.last4,
   created_at: seconds(key.createdAt),
-  last_used_at: key.lastUsedAt === null ? null : seconds(key.lastUsedAt)
+  last_used_at: key.lastUsedAt === null ? null : seconds(key.lastUsedAt),
+  ...(key.limits !== undefined ? { limits: key.limits } : {})
 })
 
 const adminOnly = Effect.flatMap(CurrentCaller, ({ principal }) =>
@@ -29,7 +30,7 @@ export const KeysHttpLive = HttpApiBuilder.group(SwitchyardApi, "keys", (handler
       .handle("create", ({ payload }) =>
         Effect.gen(function*() {
           yield* adminOnly
-          const created = yield* keys.create({ name: payload.name ?? undefined, accountIds: payload.account_ids })
+          const created = yield* keys.create({ name: payload.name ?? undefined, accountIds: payload.account_ids, limits: payload.limits })
           return { ...wire(created.key), secret: Redacted.value(created.secret) }
         }))
       .handle("list", () =>

@@ -4,6 +4,7 @@ import {
   Authenticator,
   ChatCompletions,
   type CompletionRecorder,
+  Limits,
   newRequestId,
   type Responses,
   settleAttempts,
@@ -11,7 +12,7 @@ import {
   type StoreHealth,
   type UsageLedger
 } from "@switchyard/service"
-import { Context, Effect, Either, Layer } from "effect"
+import { Context, Effect, Either, Layer, Option } from "effect"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import { Readable } from "node:stream"
@@ -89,9 +90,12 @@ const serve = Effect.gen(function*() {
   let inFlight = 0
   let idle: Array<() => void> = []
   const exchanges = new WeakMap<object, Exchange>()
-  const completion = yield* makeCompletionRoute
-  const responses = yield* makeResponsesRoute
+  // Limits are optional: a gateway given none has none.
+  const limits = Option.getOrElse(yield* Effect.serviceOption(Limits), () => Limits.none)
+  const completion = yield* Effect.provideService(makeCompletionRoute, Limits, limits)
+  const responses = yield* Effect.provideService(makeResponsesRoute, Limits, limits)
   const api = yield* makeApiHandler.pipe(
+    Effect.provideService(Limits, limits),
     Effect.provideService(Draining, () => draining),
     Effect.provideService(Exchanges, {
       of: (source) => typeof source === "object" && source !== null ? exchanges.get(source) : undefined
@@ -155,6 +159,7 @@ const serve = Effect.gen(function*() {
       exchange.keyId = caller.right.principal.keyId
       exchange.account = caller.right.accountId
       exchange.admin = caller.right.principal.admin
+      exchange.principal = caller.right.principal
       if (req.method === "POST") {
         if (COMPLETION_PATHS.has(path)) return completion(req, res, exchange)
         if (RESPONSES_PATHS.has(path)) return responses(req, res, exchange)

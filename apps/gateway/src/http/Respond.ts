@@ -3,7 +3,8 @@ import {
   type ChatCompletionRequest,
   type CompletionUsage,
   errorResponse,
-  type GatewayError
+  type GatewayError,
+  type Principal
 } from "@switchyard/core"
 import { type CallRecord, type StreamDescription, upstreamWindowMs } from "@switchyard/service"
 import type { ServerResponse } from "node:http"
@@ -18,6 +19,8 @@ export interface Exchange {
   keyId?: string | undefined
   account?: string | undefined
   admin?: boolean | undefined
+  /** Who the key stands for (its limits). */
+  principal?: Principal | undefined
   model?: string | undefined
   stream?: boolean | undefined
   usage?: CompletionUsage | undefined

@@ -9,6 +9,7 @@ import {
   Sse
 } from "@switchyard/core"
 import {
+  Limits,
   makeCallRecord,
   type PreparedResponse,
   type RequestContext,
@@ -20,7 +21,7 @@ import { Effect, Either, Schema } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { Gateway } from "../config/GatewayConfig.js"
 import { RequestTelemetry } from "../telemetry/RequestTelemetry.js"
-import { awaitDrain, readJsonBody, requestContext, requestFork, runExchange, SSE_HEADERS, streamHeaders } from "./FastPath.js"
+import { awaitDrain, limited, readJsonBody, requestContext, requestFork, runExchange, SSE_HEADERS, streamHeaders } from "./FastPath.js"
 import { type Exchange, sendError, sendJson, setTarget } from "./Respond.js"
 
 const decodeRequest = Schema.decodeUnknownEither(CreateResponseRequest, { errors: "all" })
@@ -55,6 +56,7 @@ const noteResponse = (exchange: Exchange, response: ResponseObject) => {
 export const makeResponsesRoute = Effect.gen(function*() {
   const responses = yield* Responses
   const ledger = yield* UsageLedger
+  const limits = yield* Limits
   const config = yield* Gateway
   const telemetry = yield* RequestTelemetry
   const runFork = yield* requestFork
@@ -167,8 +169,8 @@ export const makeResponsesRoute = Effect.gen(function*() {
     const startedAt = Date.now()
     const progress: Progress = {}
     // One ledger row per call, however it ends (answered, failed, abandoned by the client).
-    const recorded = <A, E>(program: Effect.Effect<A, E>) =>
-      Effect.ensuring(
+    const recorded = (program: Effect.Effect<void, GatewayError>) =>
+      limited(limits, res, exchange, () => limits.reserveResponse(request), Effect.ensuring(
         program,
         Effect.suspend(() =>
           ledger.record(responseUsageRecord({
@@ -181,7 +183,7 @@ export const makeResponsesRoute = Effect.gen(function*() {
             response: progress.response
           }))
         )
-      )
+      ))
     if (request.stream !== true) {
       return runExchange(runFork, res, exchange, recorded(respondCreate(res, exchange, request, context, progress)), () => Effect.void)
     }

@@ -4,6 +4,7 @@ import {
   ChatCompletions,
   CompletionRecorder,
   layerMemoryStore,
+  type LimitsSection,
   PriceCatalogue,
   type PriceOverrides,
   Responses,
@@ -12,11 +13,12 @@ import {
 } from "@switchyard/service"
 import type { StoreOptions } from "@switchyard/store"
 import { FakeUpstream } from "@switchyard/service/testing"
-import { ConfigProvider, Context, Effect, ExecutionStrategy, Exit, Layer, type Random, Redacted, Scope } from "effect"
+import { type Clock, ConfigProvider, Context, Effect, ExecutionStrategy, Exit, Layer, type Random, Redacted, Scope } from "effect"
 import * as Http from "node:http"
 import { Gateway, type GatewayConfig } from "../../src/config/GatewayConfig.js"
 import { TRACING_OFF } from "../../src/config/TelemetryConfig.js"
 import * as Server from "../../src/http/Listener.js"
+import * as GatewayLimits from "../../src/limits/GatewayLimits.js"
 import { RequestLog } from "../../src/http/RequestLog.js"
 import type { SpanSink } from "../../src/telemetry/RequestSpans.js"
 
@@ -30,6 +32,9 @@ export interface GatewayOverrides {
   readonly keepAliveMs?: number
   readonly store?: StoreOptions
   readonly metrics?: { readonly enabled?: boolean; readonly requireKey?: boolean }
+  /** The `limits:` section; its counters in Redis at `redisUrl` when given (in memory otherwise). */
+  readonly limits?: LimitsSection
+  readonly redisUrl?: string
 }
 
 /** The configuration the tests run with, unless they say otherwise. */
@@ -43,6 +48,7 @@ export const gatewayConfig = (overrides: GatewayOverrides = {}): GatewayConfig =
   keepAliveMs: overrides.keepAliveMs ?? 15_000,
   logFormat: "text",
   store: overrides.store ?? { database: { _tag: "sqlite", filename: "/nonexistent/switchyard.db" } },
+  limits: { section: overrides.limits ?? {}, redisUrl: overrides.redisUrl !== undefined ? Redacted.make(overrides.redisUrl) : undefined },
   metrics: { enabled: overrides.metrics?.enabled ?? true, requireKey: overrides.metrics?.requireKey ?? false },
   tracing: TRACING_OFF,
   service: {}
@@ -138,6 +144,8 @@ export interface StartOptions {
    * authenticator of the configured keys (e.g. the gateway's SQL store with database keys).
    */
   readonly storage?: Layer.Layer<Server.StoreServices | Authenticator, unknown>
+  /** The clock the limits read (windows, budget periods): a test's, to move time. */
+  readonly limitsClock?: Clock.Clock
 }
 
 /**
@@ -164,6 +172,10 @@ export const startGateway = (options: StartOptions = {}): Effect.Effect<TestGate
     const layer = Server.layer.pipe(
       Layer.provide(Responses.layer().pipe(Layer.provide(options.store ?? ResponsesStore.layerMemory()))),
       Layer.provideMerge(completions),
+      Layer.provide(GatewayLimits.layer(config).pipe(
+        Layer.provide(PriceCatalogue.layerStatic(options.prices ?? {})),
+        Layer.provide(options.limitsClock !== undefined ? Layer.setClock(options.limitsClock) : Layer.empty)
+      )),
       Layer.provide(options.storage ?? Layer.merge(memoryStoreWith(options.prices), authenticatorLayer(config))),
       Layer.provide(RequestLog.layer("text", log.sink)),
       Layer.provide(Layer.succeed(Gateway, config)),

@@ -72,6 +72,7 @@ export const vendorGateway = (options: VendorGatewayOptions = {}) => {
         keepAliveMs: options.keepAliveMs ?? 15_000,
         logFormat: "text",
         store: gatewayConfig().store,
+        limits: gatewayConfig().limits,
         metrics: { enabled: true, requireKey: false },
         tracing: TRACING_OFF,
         service

@@ -5,6 +5,7 @@ import { DashboardGroup, DashboardPageGroup } from "./DashboardGroup.js"
 import { DocsGroup } from "./DocsGroup.js"
 import { HealthGroup } from "./HealthGroup.js"
 import { KeysGroup } from "./KeysGroup.js"
+import { LimitsGroup } from "./LimitsGroup.js"
 import { MetricsGroup } from "./MetricsGroup.js"
 import { ModelsGroup } from "./ModelsGroup.js"
 import { ResponsesGroup } from "./ResponsesGroup.js"
@@ -22,7 +23,7 @@ const STATUS_DESCRIPTIONS: Readonly<Record<string, string>> = {
   "413": "Request body too large",
   "415": "Body is not JSON",
   "422": "Validation Error",
-  "429": "Rate limited upstream (retry-after passed on)",
+  "429": "Rate limited upstream (retry-after passed on), a limit of the gateway reached (`rate_limit_exceeded`) or a budget spent (`insufficient_quota`)",
   "502": "Upstream failed or answered badly",
   "503": "Upstream unavailable or overloaded, or the database unavailable",
   "504": "Upstream timed out",
@@ -84,6 +85,7 @@ export class SwitchyardApi extends HttpApi.make("switchyard")
   .add(KeysGroup)
   .add(DashboardGroup)
   .add(DashboardPageGroup)
+  .add(LimitsGroup)
   .add(HealthGroup)
   .add(DocsGroup)
   .add(MetricsGroup)

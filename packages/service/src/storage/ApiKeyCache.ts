@@ -23,7 +23,8 @@ const entryOf = (key: ActiveKey): Entry => ({
     ...(key.name !== null ? { name: key.name } : {}),
     accountIds: key.accountIds,
     defaultAccountId: key.defaultAccountId,
-    admin: false
+    admin: false,
+    ...(key.limits !== undefined ? { limits: key.limits } : {})
   }
 })
 

@@ -1,4 +1,4 @@
-import type { StoreUnavailable } from "@switchyard/core"
+import { LimitSet, type StoreUnavailable } from "@switchyard/core"
 import { createHash } from "node:crypto"
 import { Clock, Context, Effect, Layer, Redacted, Schema } from "effect"
 import { mintId, randomBase62 } from "./Ids.js"
@@ -21,7 +21,9 @@ export const ApiKey = Schema.Struct({
   last4: Schema.String,
   createdAt: Schema.Number,
   lastUsedAt: Schema.NullOr(Schema.Number),
-  revokedAt: Schema.NullOr(Schema.Number)
+  revokedAt: Schema.NullOr(Schema.Number),
+  /** The key's own rate limits and budget (the configuration's `limits.keys` entry for it wins), if any. */
+  limits: Schema.optional(LimitSet)
 }).annotations({ identifier: "ApiKey" })
 export interface ApiKey extends Schema.Schema.Type<typeof ApiKey> {}
 
@@ -33,6 +35,7 @@ export interface ActiveKey {
   readonly hash: string
   readonly accountIds: readonly [string, ...Array<string>]
   readonly defaultAccountId: string
+  readonly limits?: LimitSet | undefined
 }
 
 /** What a new key needs. */
@@ -40,6 +43,8 @@ export interface NewApiKey {
   readonly name?: string | undefined
   /** At least one account; the first is the default. */
   readonly accountIds: readonly [string, ...Array<string>]
+  /** Its own limits. */
+  readonly limits?: LimitSet | undefined
 }
 
 /** A key just created: the only time its secret is available. */
@@ -97,6 +102,7 @@ export const newKey = (input: NewApiKey): Effect.Effect<{ readonly stored: Store
       createdAt: now,
       lastUsedAt: null,
       revokedAt: null,
+      ...(input.limits !== undefined ? { limits: input.limits } : {}),
       hash: hashSecret(secret)
     }
     return { stored, secret: Redacted.make(secret) }
@@ -111,7 +117,8 @@ export const activeKey = (key: StoredApiKey): ActiveKey => ({
   name: key.name,
   hash: key.hash,
   accountIds: key.accountIds,
-  defaultAccountId: key.defaultAccountId
+  defaultAccountId: key.defaultAccountId,
+  ...(key.limits !== undefined ? { limits: key.limits } : {})
 })
 
 const makeMemory = (): ApiKeys["Type"] => {

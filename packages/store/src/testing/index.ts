@@ -7,6 +7,9 @@ import * as path from "node:path"
 import { Effect, Redacted, type Scope } from "effect"
 import type { DatabaseLocation } from "../StoreConfig.js"
 
+/** The Redis of the tests that need one (`SWITCHYARD_TEST_REDIS_URL`, which `.ci/run` sets); unset: they skip. */
+export const testRedisUrl: string | undefined = process.env.SWITCHYARD_TEST_REDIS_URL?.trim() || undefined
+
 /** The PostgreSQL server tests may use, from `SWITCHYARD_TEST_DATABASE_URL` (unset: skip those tests). */
 export const testDatabaseUrl: string | undefined = process.env.SWITCHYARD_TEST_DATABASE_URL?.trim() || undefined
 

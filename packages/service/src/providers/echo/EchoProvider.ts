@@ -11,14 +11,14 @@ import {
   contentText,
   type FinishReason,
   type FunctionTool,
-  type GatewayError,
-  InternalError
+  type GatewayError
 } from "@switchyard/core"
 import { Clock, Config, type ConfigError, Effect, Layer, Option, Schema } from "effect"
 import { type ChunkPull, makeProvider, type ModelInfo, type Provider, type ProviderCall } from "../../Provider.js"
 import { ProviderRegistry } from "../../ProviderRegistry.js"
 import { pullPaced } from "../../transport/ChunkStream.js"
 import { layerIfConfigured } from "../ProviderConfig.js"
+import { loadTokenizer, type Tokenizer } from "../../Tokenizer.js"
 
 /** Options of the offline echo vendor. */
 export interface EchoOptions {
@@ -27,24 +27,6 @@ export interface EchoOptions {
   /** Tokens per streamed content chunk (default 1). */
   readonly tokensPerChunk?: number
 }
-
-interface Tokenizer {
-  readonly encode: (text: string) => Array<number>
-  readonly pieces: (tokens: ReadonlyArray<number>) => Array<string>
-}
-
-/** The o200k_base tokenizer (GPT-4o's), loaded once, on first use: it takes ~0.5 s to load. */
-const loadTokenizer: Effect.Effect<Tokenizer, GatewayError> = Effect.tryPromise({
-  try: async () => {
-    const o200k = await import("gpt-tokenizer/encoding/o200k_base")
-    const noSpecial = { disallowedSpecial: new Set<string>() }
-    return {
-      encode: (text: string) => o200k.encode(text, noSpecial),
-      pieces: (tokens: ReadonlyArray<number>) => [...o200k.decodeGenerator(tokens)]
-    }
-  },
-  catch: (error) => new InternalError({ message: `echo: could not load the tokenizer: ${String(error)}` })
-})
 
 /** Plans the answer of one request: the text, its tokens, and why it stops. */
 interface EchoPlan {
