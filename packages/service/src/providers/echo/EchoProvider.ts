@@ -28,23 +28,60 @@ export interface EchoOptions {
   readonly tokensPerChunk?: number
 }
 
-interface Tokenizer {
-  readonly encode: (text: string) => Array<number>
-  readonly pieces: (tokens: ReadonlyArray<number>) => Array<string>
+/** Counts tokens, and splits text into the pieces of its tokens. */
+export interface Tokenizer {
+  readonly count: (text: string) => number
+  readonly split: (text: string) => Array<string>
 }
 
-/** The o200k_base tokenizer (GPT-4o's), loaded once, on first use: it takes ~0.5 s to load. */
-const loadTokenizer: Effect.Effect<Tokenizer, GatewayError> = Effect.tryPromise({
-  try: async () => {
-    const o200k = await import("gpt-tokenizer/encoding/o200k_base")
-    const noSpecial = { disallowedSpecial: new Set<string>() }
-    return {
-      encode: (text: string) => o200k.encode(text, noSpecial),
-      pieces: (tokens: ReadonlyArray<number>) => [...o200k.decodeGenerator(tokens)]
-    }
-  },
-  catch: (error) => new InternalError({ message: `echo: could not load the tokenizer: ${String(error)}` })
-})
+/** What the echo vendor needs of `gpt-tokenizer/encoding/o200k_base`. */
+export interface O200kModule {
+  readonly encode: (text: string, options: { readonly disallowedSpecial: Set<string> }) => Array<number>
+  readonly decodeGenerator: (tokens: Iterable<number>) => Generator<string, void, undefined>
+}
+
+const APPROXIMATE = / ?[\p{L}\p{M}]+| ?\p{N}{1,3}| ?[^\s\p{L}\p{M}\p{N}]+|\s+/gu
+
+/**
+ * Words, numbers and punctuation runs as tokens, roughly as GPT's pre-tokenizer
+ * splits text: the echo vendor's count when `gpt-tokenizer` is not installed.
+ */
+export const approximateTokenizer: Tokenizer = {
+  count: (text) => text.match(APPROXIMATE)?.length ?? 0,
+  split: (text) => text.match(APPROXIMATE) ?? []
+}
+
+const isMissingModule = (error: unknown): boolean =>
+  typeof error === "object" && error !== null && "code" in error &&
+  (error.code === "ERR_MODULE_NOT_FOUND" || error.code === "MODULE_NOT_FOUND")
+
+/**
+ * The o200k_base tokenizer (GPT-4o's), loaded once, on first use: it takes
+ * ~0.5 s to load. `gpt-tokenizer` is an optional peer of this package: without
+ * it, tokens are counted approximately (and a warning says so once).
+ */
+export const loadTokenizer = (
+  load: () => Promise<O200kModule> = () => import("gpt-tokenizer/encoding/o200k_base")
+): Effect.Effect<Tokenizer, GatewayError> =>
+  Effect.tryPromise(load).pipe(
+    Effect.map((o200k): Tokenizer => {
+      const noSpecial = { disallowedSpecial: new Set<string>() }
+      return {
+        count: (text) => o200k.encode(text, noSpecial).length,
+        split: (text) => [...o200k.decodeGenerator(o200k.encode(text, noSpecial))]
+      }
+    }),
+    Effect.catchAll(({ error }) =>
+      isMissingModule(error)
+        ? Effect.as(
+          Effect.logWarning(
+            "echo: gpt-tokenizer is not installed, so token counts are approximate (npm install gpt-tokenizer for GPT-4o's)"
+          ),
+          approximateTokenizer
+        )
+        : Effect.fail(new InternalError({ message: `echo: could not load the tokenizer: ${String(error)}` }))
+    )
+  )
 
 /** Plans the answer of one request: the text, its tokens, and why it stops. */
 interface EchoPlan {
@@ -96,14 +133,14 @@ const stops = (request: ChatCompletionRequest): ReadonlyArray<string> =>
 const plan = (tokenizer: Tokenizer, request: ChatCompletionRequest): EchoPlan => {
   let promptTokens = 3
   for (const message of request.messages) {
-    promptTokens += 3 + tokenizer.encode(contentText(message.content as Parameters<typeof contentText>[0])).length
+    promptTokens += 3 + tokenizer.count(contentText(message.content as Parameters<typeof contentText>[0]))
   }
   const text = lastUserText(request)
   const n = request.n ?? 1
   const tool = forcedFunction(request)
   if (tool !== undefined) {
     const args = echoArguments(tool, text)
-    const completionTokens = tokenizer.encode(tool.function.name + args).length
+    const completionTokens = tokenizer.count(tool.function.name + args)
     return {
       content: "",
       pieces: [],
@@ -120,15 +157,14 @@ const plan = (tokenizer: Tokenizer, request: ChatCompletionRequest): EchoPlan =>
     if (at >= 0 && (cut < 0 || at < cut)) cut = at
   }
   if (cut >= 0) content = content.slice(0, cut)
-  let tokens = tokenizer.encode(content)
+  let pieces = tokenizer.split(content)
   const max = request.max_completion_tokens ?? request.max_tokens
-  if (max != null && tokens.length > max) {
-    tokens = tokens.slice(0, max)
+  if (max != null && pieces.length > max) {
+    pieces = pieces.slice(0, max)
     finishReason = "length"
+    content = pieces.join("")
   }
-  const pieces = tokenizer.pieces(tokens)
-  if (finishReason === "length") content = pieces.join("")
-  return { content, pieces, finishReason, toolCall: undefined, usage: usage(promptTokens, tokens.length * n) }
+  return { content, pieces, finishReason, toolCall: undefined, usage: usage(promptTokens, pieces.length * n) }
 }
 
 const usage = (prompt: number, completion: number): CompletionUsage => ({
@@ -155,7 +191,7 @@ const completionId = () => `chatcmpl-echo${Math.random().toString(36).slice(2, 1
  */
 export const make = (options: EchoOptions = {}): Effect.Effect<Provider> =>
   Effect.gen(function*() {
-    const tokenizer = yield* Effect.cached(loadTokenizer)
+    const tokenizer = yield* Effect.cached(loadTokenizer())
     const delayMs = options.chunkDelayMs ?? 0
     const perChunk = Math.max(1, options.tokensPerChunk ?? 1)
 
