@@ -1,0 +1,214 @@
+#!/usr/bin/env node
+// The library as its users get it. Packs every workspace package (through its
+// prepack, as `npm publish` does), checks each tarball's contents and manifest
+// and `npm publish --dry-run`, then installs the tarballs into a fresh project
+// outside the repository, with the LOWEST Effect versions the peer ranges claim
+// (from the npm cache when it has them), and there:
+//   - type-checks (strict, skipLibCheck off) a small program, a small
+//     @effect/vitest test, every TypeScript block of the READMEs and examples/;
+//   - type-checks a file under `moduleResolution: node10` (the top-level `types`);
+//   - runs the program, the runnable README blocks and examples, and the tests;
+//   - measures the install size of each package with what it pulls in.
+// Run by `npm test` (after `tsc -b` has built dist/). `--keep` keeps the temp dir.
+import { execFileSync } from "node:child_process"
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { extractBlocks } from "./doc-blocks.mjs"
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
+const keep = process.argv.includes("--keep")
+const started = Date.now()
+const work = mkdtempSync(path.join(tmpdir(), "switchyard-consumer-"))
+const step = (text) => process.stdout.write(`[consumer ${((Date.now() - started) / 1000).toFixed(0)}s] ${text}\n`)
+const failures = []
+const check = (ok, message) => {
+  if (!ok) failures.push(message)
+}
+const run = (command, args, options = {}) => {
+  try {
+    return execFileSync(command, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 << 20, ...options })
+  } catch (error) {
+    process.stderr.write(`\n$ ${command} ${args.join(" ")}  (in ${options.cwd ?? process.cwd()})\n${error.stdout ?? ""}${error.stderr ?? ""}\n`)
+    throw new Error(`consumer test: \`${command} ${args.join(" ")}\` failed`)
+  }
+}
+
+const PACKAGES = ["packages/core", "packages/service", "packages/store", "apps/gateway"]
+const manifests = Object.fromEntries(PACKAGES.map((dir) => [dir, JSON.parse(readFileSync(path.join(root, dir, "package.json"), "utf8"))]))
+
+// ---------------------------------------------------------------------------
+// 1. Pack each package from a copy (the repository's package.json is never touched)
+
+const stage = path.join(work, "stage")
+const tarballs = path.join(work, "tarballs")
+mkdirSync(tarballs, { recursive: true })
+mkdirSync(path.join(stage, "scripts"), { recursive: true })
+cpSync(path.join(root, "scripts/pack-manifest.mjs"), path.join(stage, "scripts/pack-manifest.mjs"))
+
+const ALLOWED = /^(package\.json|README\.md|LICENSE|dist\/.+\.(js|d\.ts)|bin\/[\w.-]+\.js)$/
+const FORBIDDEN = /(\.tsbuildinfo|\.map|^src\/|^test\/|\.test\.|^dist\/bundle\/)/
+const packed = {}
+for (const dir of PACKAGES) {
+  const from = path.join(root, dir)
+  const to = path.join(stage, dir)
+  mkdirSync(to, { recursive: true })
+  for (const entry of ["package.json", "README.md", "LICENSE", "dist", "bin"]) {
+    if (existsSync(path.join(from, entry))) cpSync(path.join(from, entry), path.join(to, entry), { recursive: true })
+  }
+  const manifest = manifests[dir]
+  step(`pack ${manifest.name}`)
+  const [result] = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", tarballs], { cwd: to }))
+  const files = result.files.map((file) => file.path)
+  packed[manifest.name] = { file: path.join(tarballs, result.filename), files, size: result.size, unpackedSize: result.unpackedSize }
+  for (const file of files) {
+    check(ALLOWED.test(file) && !FORBIDDEN.test(file), `${manifest.name}: the tarball ships ${file}`)
+  }
+  for (const required of ["package.json", "README.md", "LICENSE", manifest.main.slice(2), manifest.types.slice(2)]) {
+    check(files.includes(required), `${manifest.name}: the tarball lacks ${required}`)
+  }
+  const shipped = JSON.parse(run("tar", ["-xzOf", packed[manifest.name].file, "package/package.json"]))
+  check(!JSON.stringify(shipped.exports).includes("@switchyard/source"), `${manifest.name}: the shipped exports keep the @switchyard/source condition`)
+  for (const [subpath, target] of Object.entries(shipped.exports)) {
+    for (const [condition, file] of Object.entries(target)) {
+      check(files.includes(file.slice(2)), `${manifest.name}: exports["${subpath}"].${condition} names ${file}, not in the tarball`)
+    }
+  }
+  check(shipped.publishConfig?.access === "public", `${manifest.name}: publishConfig.access is not "public"`)
+  check(shipped.license === "MIT", `${manifest.name}: license is not MIT`)
+  check(typeof shipped.repository?.url === "string", `${manifest.name}: no repository`)
+  check(shipped.dependencies?.effect === undefined && shipped.peerDependencies?.effect !== undefined, `${manifest.name}: effect is not a peer dependency`)
+  check(readFileSync(path.join(to, "package.json"), "utf8") === readFileSync(path.join(from, "package.json"), "utf8"), `${manifest.name}: postpack did not restore package.json`)
+  const publish = run("npm", ["publish", "--dry-run", "--offline", "--json"], { cwd: to })
+  check(JSON.parse(publish.slice(publish.indexOf("{")))[manifest.name]?.filename === result.filename, `${manifest.name}: npm publish --dry-run did not report the tarball`)
+}
+
+// ---------------------------------------------------------------------------
+// 2. A fresh project: the tarballs, and the lowest Effect the peer ranges allow
+
+/** The lowest version of a caret range `^x.y.z` (the only form the manifests use). */
+const lowest = (range) => {
+  const match = /^\^(\d+\.\d+\.\d+)$/.exec(range)
+  if (match === null) throw new Error(`consumer test: peer range ${range} is not ^x.y.z`)
+  return match[1]
+}
+const peers = {}
+for (const manifest of Object.values(manifests)) {
+  for (const [name, range] of Object.entries(manifest.peerDependencies ?? {})) {
+    if (manifest.peerDependenciesMeta?.[name]?.optional) continue
+    const version = lowest(range)
+    // Several packages may claim a range for the same peer: the project needs the highest floor.
+    if (peers[name] === undefined || version.localeCompare(peers[name], undefined, { numeric: true }) > 0) peers[name] = version
+  }
+}
+const rootDev = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")).devDependencies
+const gatewayDev = manifests["apps/gateway"].devDependencies
+const app = path.join(work, "app")
+mkdirSync(app, { recursive: true })
+writeFileSync(path.join(app, "package.json"), JSON.stringify({
+  name: "switchyard-consumer",
+  private: true,
+  type: "module",
+  dependencies: {
+    ...Object.fromEntries(Object.entries(packed).map(([name, { file }]) => [name, `file:${path.relative(app, file)}`])),
+    ...peers
+  },
+  devDependencies: {
+    "@effect/vitest": rootDev["@effect/vitest"],
+    "@types/node": rootDev["@types/node"],
+    openai: gatewayDev.openai,
+    typescript: rootDev.typescript,
+    vitest: rootDev.vitest
+  }
+}, null, 2))
+step(`npm install (${Object.entries(peers).map(([name, version]) => `${name}@${version}`).join(", ")})`)
+run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: app })
+for (const [name, version] of Object.entries(peers)) {
+  const installed = JSON.parse(readFileSync(path.join(app, "node_modules", name, "package.json"), "utf8")).version
+  check(installed === version, `${name}: ${installed} installed, not the floor ${version}`)
+}
+const effectCopies = run("npm", ["ls", "effect", "--all", "--parseable"], { cwd: app }).trim().split("\n")
+check(effectCopies.length === 1, `more than one copy of effect installed:\n${effectCopies.join("\n")}`)
+
+// ---------------------------------------------------------------------------
+// 3. What a user writes: a program, a test, the READMEs' blocks, the examples
+
+cpSync(path.join(root, "scripts/consumer"), app, { recursive: true })
+const runnable = ["src/program.js"]
+const docs = path.join(app, "docs")
+mkdirSync(docs, { recursive: true })
+const readmes = ["README.md", ...PACKAGES.map((dir) => `${dir}/README.md`), "examples/README.md"].filter((file) => existsSync(path.join(root, file)))
+let blockCount = 0
+for (const readme of readmes) {
+  for (const block of extractBlocks(readFileSync(path.join(root, readme), "utf8"))) {
+    const name = `${readme.replace(/\/?README\.md$/, "").replace(/\//g, "-") || "root"}-line${block.line}`
+    const file = block.mode === "test" ? `${name}.test.ts` : `${name}.ts`
+    writeFileSync(path.join(docs, file), `// ${readme}, line ${block.line}\n${block.code}`)
+    if (block.mode === "run") runnable.push(`docs/${name}.js`)
+    blockCount++
+  }
+}
+const examples = path.join(root, "examples")
+mkdirSync(path.join(app, "examples"), { recursive: true })
+for (const file of readdirSync(examples).filter((file) => file.endsWith(".ts"))) {
+  cpSync(path.join(examples, file), path.join(app, "examples", file))
+  if (!file.endsWith(".test.ts")) runnable.push(`examples/${file.replace(/\.ts$/, ".js")}`)
+}
+step(`tsc: the program, the tests, ${blockCount} README blocks, the examples`)
+run("npx", ["tsc", "-p", "tsconfig.json"], { cwd: app })
+run("npx", ["tsc", "-p", "tsconfig.node10.json"], { cwd: app })
+for (const file of runnable) {
+  step(`node ${file}`)
+  run("node", [path.join("out", file)], { cwd: app, timeout: 60_000, env: { ...process.env, OPENAI_API_KEY: "", ANTHROPIC_API_KEY: "", GEMINI_API_KEY: "" } })
+}
+step("vitest run")
+run("npx", ["vitest", "run", "--root", "."], { cwd: app, timeout: 180_000 })
+
+// ---------------------------------------------------------------------------
+// 4. Install sizes: each package with everything it pulls in (dependencies and peers)
+
+const modules = path.join(app, "node_modules")
+const sizeOf = (dir) => Number(run("du", ["-sk", dir]).split("\t")[0]) * 1024
+/** Where node finds `name` from a package directory: the nearest node_modules up the tree. */
+const resolve = (name, from) => {
+  for (let dir = from; dir.startsWith(app); dir = path.dirname(dir)) {
+    const candidate = path.join(dir, "node_modules", name)
+    if (existsSync(path.join(candidate, "package.json"))) return candidate
+  }
+  return undefined
+}
+/** Every package directory a package needs at run time: itself, its dependencies and peers, recursively. */
+const closure = (dir, seen = new Set()) => {
+  if (dir === undefined || seen.has(dir)) return seen
+  seen.add(dir)
+  const manifest = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8"))
+  for (const dep of [...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.optionalDependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})]) {
+    if (manifest.peerDependenciesMeta?.[dep]?.optional) continue
+    closure(resolve(dep, dir), seen)
+  }
+  return seen
+}
+const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`
+const sizes = {}
+for (const name of Object.keys(packed)) {
+  const dirs = [...closure(path.join(modules, name))]
+  // Nested node_modules are counted within their parents: count only the outermost directories.
+  const outer = dirs.filter((dir) => !dirs.some((other) => other !== dir && dir.startsWith(other + path.sep)))
+  sizes[name] = { own: sizeOf(path.join(modules, name)), total: outer.reduce((sum, dir) => sum + sizeOf(dir), 0), packages: dirs.length }
+}
+const optional = existsSync(path.join(modules, "gpt-tokenizer")) ? sizeOf(path.join(modules, "gpt-tokenizer")) : 0
+process.stdout.write("\nInstall size (du -sk of node_modules, with every dependency and peer; lowest peers):\n")
+for (const [name, size] of Object.entries(sizes)) {
+  process.stdout.write(`  ${name.padEnd(22)} package ${mb(size.own).padStart(8)}   installed with its dependencies ${mb(size.total).padStart(9)} (${size.packages} packages)   tarball ${mb(packed[name].size)}\n`)
+}
+process.stdout.write(`  gpt-tokenizer (optional peer of @switchyard/service, a dependency of the gateway): ${mb(optional)}\n`)
+writeFileSync(path.join(work, "sizes.json"), JSON.stringify({ sizes, optional, peers }, null, 2))
+
+if (!keep) rmSync(work, { recursive: true, force: true })
+else step(`kept ${work}`)
+if (failures.length > 0) {
+  process.stderr.write(`\nconsumer test: ${failures.length} problem(s):\n${failures.map((f) => `  - ${f}`).join("\n")}\n`)
+  process.exit(1)
+}
+step(`passed in ${((Date.now() - started) / 1000).toFixed(0)} s`)
