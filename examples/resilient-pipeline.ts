@@ -2,7 +2,7 @@
 // another target when it keeps failing. The "OpenAI" here is a local fake that answers 503 twice,
 // so the run shows a retry, then a fallback; point OPENAI_BASE_URL elsewhere and it is the real one.
 import { ChatCompletionRequest } from "@switchyard/core"
-import { ChatCompletions, makeCallRecord, makeContext, ServiceConfig } from "@switchyard/service"
+import { ChatCompletions, makeCallRecord, makeContext, routeModel, ServiceConfig } from "@switchyard/service"
 import { FakeUpstream } from "@switchyard/service/testing"
 import { ConfigProvider, Effect, Layer, Schema } from "effect"
 
@@ -10,11 +10,12 @@ const summarize = (text: string) =>
   Effect.gen(function*() {
     const completions = yield* ChatCompletions
     const request = yield* Schema.decodeUnknown(ChatCompletionRequest)({
-      model: "smart",
+      model: "openai/gpt-4o",
       messages: [{ role: "system", content: "Summarize in one line." }, { role: "user", content: text }]
     })
     const record = makeCallRecord()
-    const completion = yield* completions.create(request, makeContext({ record }))
+    // A request names a route by its `model` (the gateway does this for `"model": "smart"` over HTTP).
+    const completion = yield* completions.create({ ...request, model: routeModel("smart") }, makeContext({ record }))
     const attempts = record.attempts.map((attempt) => `${attempt.kind} ${attempt.target}: ${attempt.outcome}`)
     return { answer: completion.choices[0]?.message.content, answeredBy: record.target, attempts }
   })

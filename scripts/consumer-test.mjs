@@ -4,9 +4,10 @@
 // and `npm publish --dry-run`, then installs the tarballs into a fresh project
 // outside the repository, with the LOWEST Effect versions the peer ranges claim
 // (from the npm cache when it has them), and there:
-//   - type-checks (strict, skipLibCheck off) a small program, a small
+//   - type-checks (strict) a small program, a small
 //     @effect/vitest test, every TypeScript block of the READMEs and examples/;
-//   - type-checks a file under `moduleResolution: node10` (the top-level `types`);
+//   - type-checks the packages' .d.ts (skipLibCheck off), and their imports under
+//     `moduleResolution: node10` (the top-level `types`, `typesVersions`);
 //   - runs the program, the runnable README blocks and examples, and the tests;
 //   - measures the install size of each package with what it pulls in.
 // Run by `npm test` (after `tsc -b` has built dist/). `--keep` keeps the temp dir.
@@ -157,6 +158,8 @@ for (const file of readdirSync(examples).filter((file) => file.endsWith(".ts")))
 }
 step(`tsc: the program, the tests, ${blockCount} README blocks, the examples`)
 run("npx", ["tsc", "-p", "tsconfig.json"], { cwd: app })
+step("tsc: the packages' .d.ts with skipLibCheck off; the imports under moduleResolution node10")
+run("npx", ["tsc", "-p", "tsconfig.libcheck.json"], { cwd: app })
 run("npx", ["tsc", "-p", "tsconfig.node10.json"], { cwd: app })
 for (const file of runnable) {
   step(`node ${file}`)
