@@ -165,6 +165,8 @@ for (const file of runnable) {
   step(`node ${file}`)
   run("node", [path.join("out", file)], { cwd: app, timeout: 60_000, env: { ...process.env, OPENAI_API_KEY: "", ANTHROPIC_API_KEY: "", GEMINI_API_KEY: "" } })
 }
+step("switchyard --version (the installed bin, without the repository's bundle)")
+check(/\d+\.\d+\.\d+/.test(run("npx", ["--no-install", "switchyard", "--version"], { cwd: app, timeout: 60_000 })), "switchyard --version printed no version")
 step("vitest run")
 run("npx", ["vitest", "run", "--root", "."], { cwd: app, timeout: 180_000 })
 
@@ -203,7 +205,7 @@ for (const name of Object.keys(packed)) {
 const optional = existsSync(path.join(modules, "gpt-tokenizer")) ? sizeOf(path.join(modules, "gpt-tokenizer")) : 0
 process.stdout.write("\nInstall size (du -sk of node_modules, with every dependency and peer; lowest peers):\n")
 for (const [name, size] of Object.entries(sizes)) {
-  process.stdout.write(`  ${name.padEnd(22)} package ${mb(size.own).padStart(8)}   installed with its dependencies ${mb(size.total).padStart(9)} (${size.packages} packages)   tarball ${mb(packed[name].size)}\n`)
+  process.stdout.write(`  ${name.padEnd(22)} package ${mb(size.own).padStart(8)}   installed with its dependencies ${mb(size.total).padStart(9)} (${size.packages} packages)   tarball ${(packed[name].size / 1024).toFixed(0)} kB\n`)
 }
 process.stdout.write(`  gpt-tokenizer (optional peer of @switchyard/service, a dependency of the gateway): ${mb(optional)}\n`)
 writeFileSync(path.join(work, "sizes.json"), JSON.stringify({ sizes, optional, peers }, null, 2))
