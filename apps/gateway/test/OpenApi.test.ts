@@ -191,6 +191,17 @@ describe("GET /openapi.json against the spec", () => {
       const ours = yield* fetchDocument
       expect(Object.keys(ours.components.schemas)).toContain("HTTPValidationError")
     }), TIMEOUT)
+
+  it.scopedLive("declares the spec's security scheme under its name (APIKeyHeader: x-api-key), and bearer beside it", () =>
+    Effect.gen(function*() {
+      const ours = yield* fetchDocument
+      const schemes = (ours.components as unknown as { securitySchemes: Record<string, unknown> }).securitySchemes
+      const spec = loadSpec() as unknown as { components: { securitySchemes: Record<string, unknown> } }
+      expect(schemes["APIKeyHeader"]).toEqual(spec.components.securitySchemes["APIKeyHeader"])
+      expect(schemes["BearerAuth"]).toMatchObject({ type: "http", scheme: "bearer" })
+      const post = ours.paths["/v5/chat/completions"]!.post! as unknown as { security: ReadonlyArray<Record<string, unknown>> }
+      expect(post.security).toEqual(expect.arrayContaining([{ APIKeyHeader: [] }]))
+    }), TIMEOUT)
 })
 
 describe("GET /docs", () => {

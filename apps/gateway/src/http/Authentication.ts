@@ -54,6 +54,6 @@ export const AuthenticationLive = Layer.effect(
     const check = () =>
       Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
         Either.match(gate(request.headers), { onLeft: Effect.fail, onRight: Effect.succeed }))
-    return { apiKey: check, bearer: check }
+    return { APIKeyHeader: check, BearerAuth: check }
   })
 )

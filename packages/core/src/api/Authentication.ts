@@ -23,7 +23,8 @@ export class Authentication extends HttpApiMiddleware.Tag<Authentication>()("@sw
   failure: Schema.Union(errorEnvelopeAt(Unauthenticated, 401), errorEnvelopeAt(AccountForbidden, 403)),
   provides: CurrentCaller,
   security: {
-    apiKey: HttpApiSecurity.apiKey({ key: "x-api-key", in: "header" }),
-    bearer: HttpApiSecurity.bearer
+    // Named as in the spec's `components.securitySchemes`.
+    APIKeyHeader: HttpApiSecurity.apiKey({ key: "x-api-key", in: "header" }),
+    BearerAuth: HttpApiSecurity.bearer
   }
 }) {}
