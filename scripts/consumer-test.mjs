@@ -11,7 +11,7 @@
 //   - runs the program, the runnable README blocks and examples, and the tests;
 //   - measures the install size of each package with what it pulls in.
 // Run by `npm test` (after `tsc -b` has built dist/). `--keep` keeps the temp dir.
-import { execFile, execFileSync } from "node:child_process"
+import { execFile, execFileSync, spawnSync } from "node:child_process"
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
@@ -81,8 +81,12 @@ for (const dir of PACKAGES) {
   check(typeof shipped.repository?.url === "string", `${manifest.name}: no repository`)
   check(shipped.dependencies?.effect === undefined && shipped.peerDependencies?.effect !== undefined, `${manifest.name}: effect is not a peer dependency`)
   check(readFileSync(path.join(to, "package.json"), "utf8") === readFileSync(path.join(from, "package.json"), "utf8"), `${manifest.name}: postpack did not restore package.json`)
-  const publish = run("npm", ["publish", "--dry-run", "--offline", "--json"], { cwd: to })
-  check(JSON.parse(publish.slice(publish.indexOf("{")))[manifest.name]?.filename === result.filename, `${manifest.name}: npm publish --dry-run did not report the tarball`)
+  const publish = spawnSync("npm", ["publish", "--dry-run", "--offline", "--json"], { cwd: to, encoding: "utf8" })
+  check(publish.status === 0, `${manifest.name}: npm publish --dry-run failed:\n${publish.stderr}`)
+  check(JSON.parse(publish.stdout.slice(publish.stdout.indexOf("{")))[manifest.name]?.filename === result.filename, `${manifest.name}: npm publish --dry-run did not report the tarball`)
+  // Clean: no warning but the dry run's own "requires you to be logged in".
+  const warnings = publish.stderr.split("\n").filter((line) => /npm (warn|error)/i.test(line) && !/requires you to be logged in/.test(line))
+  check(warnings.length === 0, `${manifest.name}: npm publish --dry-run warns:\n${warnings.join("\n")}`)
 }
 
 // ---------------------------------------------------------------------------
