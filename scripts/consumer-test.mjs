@@ -3,7 +3,9 @@
 // prepack, as `npm publish` does), checks each tarball's contents and manifest
 // and `npm publish --dry-run`, then installs the tarballs into a fresh project
 // outside the repository, with the LOWEST Effect versions the peer ranges claim
-// (from the npm cache when it has them), and there:
+// (from the npm cache when it has them), and core and service alone into a second
+// one at their own lower floor (there: their README blocks, type-checked and run).
+// In the first:
 //   - type-checks (strict) a small program, a small
 //     @effect/vitest test, every TypeScript block of the READMEs and examples/;
 //   - type-checks the packages' .d.ts (skipLibCheck off), and their imports under
@@ -90,51 +92,65 @@ for (const dir of PACKAGES) {
 }
 
 // ---------------------------------------------------------------------------
-// 2. A fresh project: the tarballs, and the lowest Effect the peer ranges allow
+// 2. Fresh projects: the tarballs, and the lowest Effect the peer ranges allow
 
-/** The lowest version of a caret range `^x.y.z` (the only form the manifests use). */
+/** The lowest version a peer range allows: `^x.y.z` or `>=x.y.z <a.b.c`, the forms the manifests use. */
 const lowest = (range) => {
-  const match = /^\^(\d+\.\d+\.\d+)$/.exec(range)
-  if (match === null) throw new Error(`consumer test: peer range ${range} is not ^x.y.z`)
+  const match = /^(?:\^|>=)(\d+\.\d+\.\d+)(?: <\d+\.\d+\.\d+)?$/.exec(range)
+  if (match === null) throw new Error(`consumer test: peer range ${range} is not ^x.y.z or >=x.y.z <a.b.c`)
   return match[1]
 }
-const peers = {}
-for (const manifest of Object.values(manifests)) {
-  for (const [name, range] of Object.entries(manifest.peerDependencies ?? {})) {
-    if (manifest.peerDependenciesMeta?.[name]?.optional) continue
-    const version = lowest(range)
-    // Several packages may claim a range for the same peer: the project needs the highest floor.
-    if (peers[name] === undefined || version.localeCompare(peers[name], undefined, { numeric: true }) > 0) peers[name] = version
+/** The lowest versions of the (non-optional) peers that every one of these packages accepts. */
+const floorsOf = (dirs) => {
+  const peers = {}
+  for (const dir of dirs) {
+    const manifest = manifests[dir]
+    for (const [name, range] of Object.entries(manifest.peerDependencies ?? {})) {
+      if (manifest.peerDependenciesMeta?.[name]?.optional) continue
+      const version = lowest(range)
+      // Several packages may claim a range for the same peer: together they need the highest floor.
+      if (peers[name] === undefined || version.localeCompare(peers[name], undefined, { numeric: true }) > 0) peers[name] = version
+    }
   }
+  return peers
+}
+/** A fresh project with these packages' tarballs and their lowest peers, installed; checks one effect. */
+const install = (project, dirs, devDependencies) => {
+  const peers = floorsOf(dirs)
+  mkdirSync(project, { recursive: true })
+  writeFileSync(path.join(project, "package.json"), JSON.stringify({
+    name: `switchyard-${path.basename(project)}`,
+    private: true,
+    type: "module",
+    dependencies: {
+      ...Object.fromEntries(dirs.map((dir) => [manifests[dir].name, `file:${path.relative(project, packed[manifests[dir].name].file)}`])),
+      ...peers
+    },
+    devDependencies
+  }, null, 2))
+  step(`npm install ${dirs.map((dir) => manifests[dir].name).join(" ")} (${Object.entries(peers).map(([name, version]) => `${name}@${version}`).join(", ")})`)
+  run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: project })
+  for (const [name, version] of Object.entries(peers)) {
+    const installed = JSON.parse(readFileSync(path.join(project, "node_modules", name, "package.json"), "utf8")).version
+    check(installed === version, `${name}: ${installed} installed, not the floor ${version}`)
+  }
+  const effectCopies = run("npm", ["ls", "effect", "--all", "--parseable"], { cwd: project }).trim().split("\n")
+  check(effectCopies.length === 1, `more than one copy of effect installed:\n${effectCopies.join("\n")}`)
+  return peers
 }
 const rootDev = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")).devDependencies
-const gatewayDev = manifests["apps/gateway"].devDependencies
 const app = path.join(work, "app")
-mkdirSync(app, { recursive: true })
-writeFileSync(path.join(app, "package.json"), JSON.stringify({
-  name: "switchyard-consumer",
-  private: true,
-  type: "module",
-  dependencies: {
-    ...Object.fromEntries(Object.entries(packed).map(([name, { file }]) => [name, `file:${path.relative(app, file)}`])),
-    ...peers
-  },
-  devDependencies: {
-    "@effect/vitest": rootDev["@effect/vitest"],
-    "@types/node": rootDev["@types/node"],
-    openai: gatewayDev.openai,
-    typescript: rootDev.typescript,
-    vitest: rootDev.vitest
-  }
-}, null, 2))
-step(`npm install (${Object.entries(peers).map(([name, version]) => `${name}@${version}`).join(", ")})`)
-run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: app })
-for (const [name, version] of Object.entries(peers)) {
-  const installed = JSON.parse(readFileSync(path.join(app, "node_modules", name, "package.json"), "utf8")).version
-  check(installed === version, `${name}: ${installed} installed, not the floor ${version}`)
-}
-const effectCopies = run("npm", ["ls", "effect", "--all", "--parseable"], { cwd: app }).trim().split("\n")
-check(effectCopies.length === 1, `more than one copy of effect installed:\n${effectCopies.join("\n")}`)
+const peers = install(app, PACKAGES, {
+  "@effect/vitest": rootDev["@effect/vitest"],
+  "@types/node": rootDev["@types/node"],
+  openai: manifests["apps/gateway"].devDependencies.openai,
+  typescript: rootDev.typescript,
+  vitest: rootDev.vitest
+})
+// The libraries alone claim a lower floor than the gateway: a second project checks them there.
+const LIBRARIES = ["packages/core", "packages/service"]
+const library = path.join(work, "library")
+install(library, LIBRARIES, { "@types/node": rootDev["@types/node"], typescript: rootDev.typescript })
 
 // ---------------------------------------------------------------------------
 // 3. What a user writes: a program, a test, the READMEs' blocks, the examples
@@ -143,6 +159,11 @@ cpSync(path.join(root, "scripts/consumer"), app, { recursive: true })
 const runnable = ["src/program.js"]
 const docs = path.join(app, "docs")
 mkdirSync(docs, { recursive: true })
+mkdirSync(path.join(library, "docs"), { recursive: true })
+const libraryRunnable = []
+/** A block that needs only the libraries (and Effect, and node): checked at the libraries' own floor too. */
+const librariesOnly = (code) =>
+  [...code.matchAll(/from "([^"]+)"/g)].every(([, from]) => /^(@switchyard\/(core|service)(\/.*)?|effect(\/.*)?|node:.*)$/.test(from))
 const readmes = ["README.md", ...PACKAGES.map((dir) => `${dir}/README.md`), "examples/README.md"].filter((file) => existsSync(path.join(root, file)))
 let blockCount = 0
 for (const readme of readmes) {
@@ -151,6 +172,10 @@ for (const readme of readmes) {
     const file = block.mode === "test" ? `${name}.test.ts` : `${name}.ts`
     writeFileSync(path.join(docs, file), `// ${readme}, line ${block.line}\n${block.code}`)
     if (block.mode === "run") runnable.push(`docs/${name}.js`)
+    if (block.mode !== "test" && librariesOnly(block.code)) {
+      writeFileSync(path.join(library, "docs", file), `// ${readme}, line ${block.line}\n${block.code}`)
+      if (block.mode === "run") libraryRunnable.push(`docs/${name}.js`)
+    }
     blockCount++
   }
 }
@@ -162,11 +187,18 @@ for (const file of readdirSync(examples).filter((file) => file.endsWith(".ts")))
 }
 step(`tsc: the program, the tests, ${blockCount} README blocks, the examples`)
 run("npx", ["tsc", "-p", "tsconfig.json"], { cwd: app })
+step(`tsc: ${libraryRunnable.length} README blocks with core and service alone, at their floor (skipLibCheck off)`)
+const libraryTsconfig = JSON.parse(readFileSync(path.join(app, "tsconfig.json"), "utf8"))
+writeFileSync(path.join(library, "tsconfig.json"), JSON.stringify({
+  compilerOptions: { ...libraryTsconfig.compilerOptions, skipLibCheck: false },
+  include: ["docs"]
+}, null, 2))
+run("npx", ["tsc", "-p", "tsconfig.json"], { cwd: library })
 // No vendor keys from the caller's environment: the runnable blocks must not reach a real vendor.
 const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/_API_KEY$|_BASE_URL$|^SWITCHYARD_/.test(name)))
-const runAsync = (label, command, args, timeout) =>
+const runAsync = (label, command, args, timeout, cwd = app) =>
   new Promise((resolve, reject) =>
-    execFile(command, args, { cwd: app, env, timeout, encoding: "utf8", maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+    execFile(command, args, { cwd, env, timeout, encoding: "utf8", maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
       if (error === null) {
         step(`ok: ${label}`)
         return resolve(stdout)
@@ -180,7 +212,9 @@ const jobs = [
   ["tsc: the imports under moduleResolution node10", "npx", ["tsc", "-p", "tsconfig.node10.json"], 300_000],
   ["vitest run", "npx", ["vitest", "run", "--root", "."], 300_000],
   ["switchyard --version (the installed bin, without the repository's bundle)", "npx", ["--no-install", "switchyard", "--version"], 60_000],
-  ...runnable.map((file) => [`node ${file}`, "node", [path.join("out", file)], 60_000])
+  ...runnable.map((file) => [`node ${file}`, "node", [path.join("out", file)], 60_000]),
+  // Without gpt-tokenizer (an optional peer): the echo vendor counts approximately.
+  ...libraryRunnable.map((file) => [`node ${file} (core and service alone)`, "node", [path.join("out", file)], 60_000, library])
 ]
 const outputs = {}
 const worker = async () => {
