@@ -321,4 +321,35 @@ describe("stored completions: answers that are not stored", () => {
       yield* usageEventually(store, read, 1)
       expect((yield* read()).data).toMatchObject([{ requests: 1, errors: 1 }])
     }), TIMEOUT)
+  it.scopedLive("a stream whose client did not ask for usage still counts its tokens; the client gets no usage chunk", () =>
+    Effect.gen(function*() {
+      const store = yield* storeBackends[0]!.make(keys)
+      const gateway = yield* startGateway({
+        gateway: keys,
+        storage: store.layer,
+        // As OpenAI does: the usage chunk only when the request asks for it.
+        upstream: (request, response) => {
+          const asked = (request.json as { stream_options?: { include_usage?: boolean } }).stream_options?.include_usage === true
+          const usage = { prompt_tokens: 20, completion_tokens: 7, total_tokens: 27 }
+          return FakeUpstream.sendSse(response, [
+            chunk({ role: "assistant", content: "Hi" }),
+            chunk({}, "stop"),
+            ...(asked ? [usageChunk(usage)] : [])
+          ])
+        }
+      })
+      const open = yield* call(() =>
+        openStream(`${gateway.url}/v5/chat/completions`, { model: "openai/gpt-4o", messages, stream: true }, { "x-api-key": ALICE })
+      )
+      yield* call(() => open.closed)
+      expect(open.text()).toContain("data: [DONE]")
+      expect(open.text()).toContain("\"content\":\"Hi\"")
+      expect(open.text()).not.toContain("prompt_tokens")
+      expect(gateway.upstream.requests[0]?.json).toMatchObject({ stream_options: { include_usage: true } })
+      const read = () =>
+        Effect.map(call(() => request(`${gateway.url}/v5/usage`, { headers: { "x-api-key": ALICE } })), (r) =>
+          JSON.parse(r.text) as { data: Array<{ requests: number; prompt_tokens: number; completion_tokens: number }> })
+      yield* usageEventually(store, read, 1)
+      expect((yield* read()).data).toMatchObject([{ requests: 1, prompt_tokens: 20, completion_tokens: 7 }])
+    }), TIMEOUT)
 })

@@ -229,7 +229,8 @@ const makeChatCompletions = (options: ChatCompletionsOptions = {}) =>
     const observed = <A>(
       call: ProviderCall,
       fallbackOn: ReadonlySet<FallbackReason>,
-      send: (call: ProviderCall, kind: AttemptKind) => Effect.Effect<A, GatewayError>
+      send: (call: ProviderCall, kind: AttemptKind) => Effect.Effect<A, GatewayError>,
+      stream = false
     ): Effect.Effect<A, GatewayError> => {
       const record = call.context.record
       const counts = call.context.providerKey === undefined ? fallbackOn : undefined
@@ -256,7 +257,10 @@ const makeChatCompletions = (options: ChatCompletionsOptions = {}) =>
           },
           onSuccess: (value) => {
             if (entry !== undefined) finishAttempt(record!, entry, "ok")
-            if (counts !== undefined) breakers.success(call.vendor, call.model)
+            if (counts !== undefined) {
+              if (stream) breakers.started(call.vendor, call.model)
+              else breakers.success(call.vendor, call.model)
+            }
             return Effect.succeed(value)
           }
         })
@@ -280,6 +284,23 @@ const makeChatCompletions = (options: ChatCompletionsOptions = {}) =>
         })
       )
 
+    /**
+     * A stream's later batches, for its target's breaker: its end is the
+     * attempt's success; a failure after the first chunks (a cut, a stall past
+     * the deadline) counts as the kinds `counts` names do (one frame per
+     * batch, not per chunk).
+     */
+    const watchedPull = (call: ProviderCall, counts: ReadonlySet<FallbackReason>, pull: ChunkPull): ChunkPull =>
+      call.context.providerKey !== undefined
+        ? pull
+        : Effect.tapBoth(pull, {
+          onFailure: (error) =>
+            Effect.sync(() => {
+              if (countsAgainstBreaker(error, counts)) breakers.failure(call.vendor, call.model, now())
+            }),
+          onSuccess: (batch) => batch === null ? Effect.sync(() => breakers.success(call.vendor, call.model)) : Effect.void
+        })
+
     /** Opens one attempt: the upstream stream up to its first non-empty batch of chunks, in a scope of its own. */
     const openAttempt = (route: Route, call: ProviderCall, counts: ReadonlySet<FallbackReason>): Effect.Effect<Opened, GatewayError> =>
       Effect.uninterruptibleMask((restore) =>
@@ -290,10 +311,10 @@ const makeChatCompletions = (options: ChatCompletionsOptions = {}) =>
               call.vendor
             )
             return tracing ? tracedOpen(call, kind, scope, opening) : opening
-          })
+          }, true)
           return Effect.flatMap(Effect.exit(restore(attempt)), (exit) =>
             Exit.isSuccess(exit)
-              ? Effect.succeed({ ...exit.value, scope })
+              ? Effect.succeed({ ...exit.value, pull: watchedPull(call, counts, exit.value.pull), scope })
               : Effect.zipRight(Scope.close(scope, exit), Effect.failCause(exit.cause)))
         })
       )

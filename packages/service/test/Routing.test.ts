@@ -247,6 +247,26 @@ describe("circuit breakers", () => {
       expect(yield* calls("a")).toHaveLength(3)
     }))
 
+  it.effect("streams cut after their first chunk count against the breaker: two cuts open it", () =>
+    Effect.gen(function*() {
+      const { calls, service } = yield* routed(
+        { a: [TestProvider.cut("partial answer", 2), TestProvider.cut("partial answer", 2), TestProvider.reply("never")] },
+        { circuit_breaker: breaker },
+        { policy: { maxRetries: 0 } }
+      )
+      const streamed = ask("a/one", { stream: true })
+      for (let i = 0; i < 2; i++) {
+        const exit = yield* Effect.exit(Stream.runDrain(service.stream(streamed, makeContext())))
+        expect(failureOf(exit)).toMatchObject({ _tag: "UpstreamUnavailable" })
+      }
+      expect(yield* service.routing.circuits).toEqual([
+        { target: "a/one", status: "open", consecutiveFailures: 2, halfOpenInMs: 10_000 }
+      ])
+      const refused = failureOf(yield* Effect.exit(Stream.runDrain(service.stream(streamed, makeContext()))))
+      expect(refused).toMatchObject({ _tag: "NoHealthyTarget" })
+      expect(yield* calls("a")).toHaveLength(2)
+    }))
+
   it.effect("a failed probe opens it for another cooldown; a client error neither counts nor opens it", () =>
     Effect.gen(function*() {
       const { calls, service } = yield* routed(

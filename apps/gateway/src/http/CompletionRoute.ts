@@ -29,6 +29,20 @@ import { type Exchange, sendError, sendJson, setTarget } from "./Respond.js"
 
 const decodeRequest = Schema.decodeUnknownEither(ChatCompletionRequest, { errors: "all" })
 
+/** A stream whose client did not ask for the usage chunk (`stream_options.include_usage`). */
+const clientHidesUsage = (request: ChatCompletionRequest): boolean =>
+  request.stream === true && request.stream_options?.include_usage !== true
+
+/**
+ * A stream asks its vendor for the usage chunk even when the client did not:
+ * without it a stream's tokens are unknown to the usage ledger, budgets and
+ * token limits. The client's stream leaves it out again (see `writeBatch`).
+ */
+const withUsage = (request: ChatCompletionRequest): ChatCompletionRequest =>
+  clientHidesUsage(request)
+    ? { ...request, stream_options: { ...request.stream_options, include_usage: true } }
+    : request
+
 /**
  * The fast path of `POST /v5/chat/completions` (and `/v1`), on plain node:http:
  * the listener has authenticated the caller and chosen its account; the body
@@ -99,13 +113,22 @@ export const makeCompletionRoute = Effect.gen(function*() {
       }, config.keepAliveMs)
       const description = exchange.trace?.sampled === true ? new StreamDescription(captureContent) : undefined
       exchange.description = description
+      // The vendor is always asked for usage (the ledger, budgets and token limits need it);
+      // the client sees it only if it asked too.
+      const hideUsage = exchange.request !== undefined && clientHidesUsage(exchange.request)
       const writeBatch = (received: ReadonlyArray<ChatCompletionChunk>): boolean => {
         exchange.firstChunkAt ??= performance.now()
         const batch = recording.chunks(received, Date.now())
         description?.observe(batch)
         let text = ""
         for (const chunk of batch) {
-          if (chunk.usage != null) exchange.usage = chunk.usage
+          if (chunk.usage != null) {
+            exchange.usage = chunk.usage
+            if (hideUsage) {
+              if (chunk.choices.length > 0) text += Sse.encodeChunk({ ...chunk, usage: null })
+              continue
+            }
+          }
           text += Sse.encodeChunk(chunk)
         }
         keepAlive.refresh()
@@ -177,7 +200,7 @@ export const makeCompletionRoute = Effect.gen(function*() {
     const ended = (known: RecordedOutcome) => {
       outcome ??= known
     }
-    const forwarded = forwardedRequest(request, forwards(request.model))
+    const forwarded = withUsage(forwardedRequest(request, forwards(request.model)))
     const program = (request.stream === true
       ? respondStream(res, exchange, forwarded, context, recording, ended)
       : respondCreate(res, exchange, forwarded, context, recording, ended)).pipe(

@@ -85,6 +85,20 @@ export class CircuitBreakers {
     }
   }
 
+  /**
+   * A stream's first chunks arrived: the target answers, so the breaker closes
+   * (a probe's verdict), but its count of failures stands until the stream
+   * ends well (`success`): streams cut after their first chunk, one after the
+   * other, still open it.
+   */
+  started(vendor: string, model: string): void {
+    const breaker = this.get(vendor, model)
+    if (breaker !== undefined) {
+      breaker.openUntil = 0
+      breaker.probing = false
+    }
+  }
+
   /** An attempt failed in a way that counts: the breaker opens at the threshold, or again after a failed probe. */
   failure(vendor: string, model: string, nowMs: number): void {
     if (!this.settings.enabled) return
