@@ -1,11 +1,11 @@
 import { layerMemoryStore, PriceCatalogue, type PriceOverrides, Responses } from "@switchyard/service"
 import type { DatabaseLocation, StoreOptions } from "@switchyard/store/StoreConfig"
-import { Effect, Layer, Redacted } from "effect"
+import { Layer, Redacted } from "effect"
 import { Gateway, type GatewayConfig } from "./config/GatewayConfig.js"
 import { TRACING_OFF } from "./config/TelemetryConfig.js"
 import * as Listener from "./http/Listener.js"
 import { RequestLog } from "./http/RequestLog.js"
-import { compose } from "./store/GatewayStore.js"
+import { compose, layer as sqlStore } from "./store/GatewayStore.js"
 
 export { type RunningServer, Server, StartupError } from "./http/Listener.js"
 
@@ -75,8 +75,7 @@ const requestLog = (accessLog: Options["accessLog"]): Layer.Layer<RequestLog> =>
 const storeOf = (config: GatewayConfig, options: Options) =>
   options.store === undefined || options.store === "memory"
     ? compose(config, layerMemoryStore).pipe(Layer.provideMerge(PriceCatalogue.layer(options.prices)))
-    // The SQL drivers load only for a SQL store.
-    : Layer.unwrapEffect(Effect.map(Effect.promise(() => import("./store/GatewayStore.js")), (store) => store.layer(config)))
+    : sqlStore(config)
 
 /**
  * The gateway's HTTP server (chat completions, Responses, stored completions,

@@ -2,6 +2,9 @@ import { describe, expect, it, layer } from "@effect/vitest"
 import { ChatCompletions, ServiceConfig, TestProvider } from "@switchyard/service"
 import { FakeUpstream } from "@switchyard/service/testing"
 import { ConfigProvider, Context, Effect, Layer, Redacted } from "effect"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
 import { Gateway } from "../src/index.js"
 import { answerText, postJson, request } from "./support/Harness.js"
 
@@ -60,6 +63,28 @@ describe("Gateway.layer options", () => {
       yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 120)))
       expect(log.trim().split("\n").map((line) => JSON.parse(line).status)).toEqual([401, 200])
     }), { timeout: 20_000 })
+
+  it.scopedLive("keeps stored completions in the SQL store it is given (SQLite here)", () =>
+    Effect.gen(function*() {
+      const directory = yield* Effect.acquireRelease(
+        Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "switchyard-embedded-"))),
+        (directory) => Effect.sync(() => Fs.rmSync(directory, { recursive: true, force: true }))
+      )
+      const filename = Path.join(directory, "switchyard.db")
+      const built = yield* Layer.build(
+        Gateway.layer({ port: 0, store: { database: { _tag: "sqlite", filename } } }).pipe(Layer.provide(Scripted))
+      )
+      const server = Context.get(built, Gateway.Server)
+      const answer = yield* Effect.promise(() =>
+        postJson(`${server.url}/v5/chat/completions`, { model: "acme/model", store: true, messages: [{ role: "user", content: "Hi" }] })
+      )
+      expect(answer.status).toBe(200)
+      const id = JSON.parse(answer.text).id as string
+      const stored = yield* Effect.promise(() => request(`${server.url}/v5/chat/completions/${id}`))
+      expect(stored.status).toBe(200)
+      expect(JSON.parse(stored.text).id).toBe(id)
+      expect(Fs.existsSync(filename)).toBe(true)
+    }), { timeout: 30_000 })
 
   it.effect("refuses to serve without keys on a public address", () =>
     Effect.gen(function*() {
