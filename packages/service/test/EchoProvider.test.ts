@@ -1,7 +1,7 @@
 import type { ChatCompletionChunk } from "@switchyard/core"
 import { collectCompletion } from "@switchyard/core"
 import { describe, expect, it, layer } from "@effect/vitest"
-import { Chunk, Effect, Fiber, Layer, Stream, TestClock } from "effect"
+import { Chunk, Effect, Fiber, Layer, Logger, Stream, TestClock } from "effect"
 import { ChatCompletions, EchoProvider, makeContext, ProviderRegistry, type ResiliencePolicy } from "../src/index.js"
 import { decodeRequest } from "./support.js"
 
@@ -245,4 +245,36 @@ describe("EchoProvider on the Effect clock", () => {
       const result = yield* Fiber.join(fiber)
       expect(result._tag === "Left" && result.left).toMatchObject({ _tag: "UpstreamTimeout", phase: "idle" })
     }).pipe(Effect.provide(paced({ idleTimeoutMs: 500, firstChunkTimeoutMs: 5_000, maxRetries: 0 }))))
+})
+
+describe("EchoProvider.loadTokenizer", () => {
+  const missing = () =>
+    Promise.reject(Object.assign(new Error("Cannot find package 'gpt-tokenizer'"), { code: "ERR_MODULE_NOT_FOUND" }))
+
+  it.effect("loads GPT-4o's tokenizer when gpt-tokenizer is installed", () =>
+    Effect.gen(function*() {
+      const tokenizer = yield* EchoProvider.loadTokenizer()
+      expect(tokenizer.count("Hello, world!")).toBe(4)
+      expect(tokenizer.split("Hello, world!")).toEqual(["Hello", ",", " world", "!"])
+    }))
+
+  it.effect("counts approximately, with a warning, when gpt-tokenizer is not installed", () =>
+    Effect.gen(function*() {
+      const logged: Array<string> = []
+      const logger = Logger.make(({ message }) => logged.push(String(message)))
+      const tokenizer = yield* EchoProvider.loadTokenizer(missing).pipe(
+        Effect.provide(Logger.replace(Logger.defaultLogger, logger))
+      )
+      expect(tokenizer).toBe(EchoProvider.approximateTokenizer)
+      expect(tokenizer.split("Hello, world! 12345")).toEqual(["Hello", ",", " world", "!", " 123", "45"])
+      expect(tokenizer.count("Hello, world!")).toBe(4)
+      expect(logged.join("\n")).toContain("gpt-tokenizer is not installed")
+    }))
+
+  it.effect("fails with an InternalError when the tokenizer is there but breaks", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(EchoProvider.loadTokenizer(() => Promise.reject(new Error("corrupt table"))))
+      expect(error._tag).toBe("InternalError")
+      expect(error.message).toContain("corrupt table")
+    }))
 })

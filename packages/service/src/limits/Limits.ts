@@ -238,7 +238,7 @@ const make = (section: LimitsSection) =>
     let tokenizer: Tokenizer | undefined
     const loadingTokenizer = Effect.runtime<never>().pipe(
       Effect.map((runtime) => () => {
-        Runtime.runFork(runtime)(loadTokenizer.pipe(
+        Runtime.runFork(runtime)(loadTokenizer().pipe(
           Effect.tap((loaded) => Effect.sync(() => (tokenizer = loaded))),
           Effect.catchAll((error) => Effect.logWarning("Prompts are estimated at 4 characters a token", error.message))
         ))
@@ -251,7 +251,7 @@ const make = (section: LimitsSection) =>
       .some((set) => set?.tokens_per_minute !== undefined)
     if (configuredTokens) {
       tokenizerStarted = true
-      tokenizer = yield* loadTokenizer.pipe(
+      tokenizer = yield* loadTokenizer().pipe(
         Effect.catchAll((error) => Effect.as(Effect.logWarning("Prompts are estimated at 4 characters a token", error.message), undefined))
       )
     }

@@ -20,6 +20,8 @@ import { pullPaced } from "../../transport/ChunkStream.js"
 import { layerIfConfigured } from "../ProviderConfig.js"
 import { loadTokenizer, type Tokenizer } from "../../Tokenizer.js"
 
+export { approximateTokenizer, loadTokenizer, type O200kModule, type Tokenizer } from "../../Tokenizer.js"
+
 /** Options of the offline echo vendor. */
 export interface EchoOptions {
   /** A pause before each streamed chunk, to imitate a model's pace (default 0). */
@@ -78,14 +80,14 @@ const stops = (request: ChatCompletionRequest): ReadonlyArray<string> =>
 const plan = (tokenizer: Tokenizer, request: ChatCompletionRequest): EchoPlan => {
   let promptTokens = 3
   for (const message of request.messages) {
-    promptTokens += 3 + tokenizer.encode(contentText(message.content as Parameters<typeof contentText>[0])).length
+    promptTokens += 3 + tokenizer.count(contentText(message.content as Parameters<typeof contentText>[0]))
   }
   const text = lastUserText(request)
   const n = request.n ?? 1
   const tool = forcedFunction(request)
   if (tool !== undefined) {
     const args = echoArguments(tool, text)
-    const completionTokens = tokenizer.encode(tool.function.name + args).length
+    const completionTokens = tokenizer.count(tool.function.name + args)
     return {
       content: "",
       pieces: [],
@@ -102,15 +104,14 @@ const plan = (tokenizer: Tokenizer, request: ChatCompletionRequest): EchoPlan =>
     if (at >= 0 && (cut < 0 || at < cut)) cut = at
   }
   if (cut >= 0) content = content.slice(0, cut)
-  let tokens = tokenizer.encode(content)
+  let pieces = tokenizer.split(content)
   const max = request.max_completion_tokens ?? request.max_tokens
-  if (max != null && tokens.length > max) {
-    tokens = tokens.slice(0, max)
+  if (max != null && pieces.length > max) {
+    pieces = pieces.slice(0, max)
     finishReason = "length"
+    content = pieces.join("")
   }
-  const pieces = tokenizer.pieces(tokens)
-  if (finishReason === "length") content = pieces.join("")
-  return { content, pieces, finishReason, toolCall: undefined, usage: usage(promptTokens, tokens.length * n) }
+  return { content, pieces, finishReason, toolCall: undefined, usage: usage(promptTokens, pieces.length * n) }
 }
 
 const usage = (prompt: number, completion: number): CompletionUsage => ({
@@ -137,7 +138,7 @@ const completionId = () => `chatcmpl-echo${Math.random().toString(36).slice(2, 1
  */
 export const make = (options: EchoOptions = {}): Effect.Effect<Provider> =>
   Effect.gen(function*() {
-    const tokenizer = yield* Effect.cached(loadTokenizer)
+    const tokenizer = yield* Effect.cached(loadTokenizer())
     const delayMs = options.chunkDelayMs ?? 0
     const perChunk = Math.max(1, options.tokensPerChunk ?? 1)
 
