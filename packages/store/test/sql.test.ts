@@ -95,7 +95,7 @@ for (const { location: freshLocation, name } of sqlLocations) {
     it.scopedLive("migrations: the first start applies them, a second applies nothing", () =>
       Effect.gen(function*() {
         const location = yield* freshLocation
-        expect(yield* migrateDatabase(location)).toStrictEqual([1, 2, 3])
+        expect(yield* migrateDatabase(location)).toStrictEqual([1, 2, 3, 4])
         expect(yield* migrateDatabase(location)).toStrictEqual([])
         expect(yield* tables(location)).toEqual(expect.arrayContaining([
           "api_keys",
@@ -118,7 +118,7 @@ for (const { location: freshLocation, name } of sqlLocations) {
         const results = yield* Effect.all(Array.from({ length: 4 }, () => migrateDatabase(location)), {
           concurrency: "unbounded"
         })
-        expect(results.flat().sort()).toStrictEqual([1, 2, 3])
+        expect(results.flat().sort()).toStrictEqual([1, 2, 3, 4])
         expect(yield* migrateDatabase(location)).toStrictEqual([])
       }))
 
