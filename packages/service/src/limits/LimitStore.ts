@@ -5,7 +5,7 @@
  * takes them all or none, atomically: a request refused by its account's
  * limit does not count against its key's.
  */
-import { Context, Data, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Schema } from "effect"
 
 /** A windowed counter: requests or tokens per window, the window starting with its first use. */
 export interface WindowCheck {
@@ -53,7 +53,10 @@ export interface Settlement {
 }
 
 /** The store could not be reached or failed. */
-export class LimitStoreError extends Data.TaggedError("LimitStoreError")<{ readonly message: string; readonly cause?: unknown }> {}
+export class LimitStoreError extends Schema.TaggedError<LimitStoreError>()("LimitStoreError", {
+  message: Schema.String,
+  cause: Schema.optional(Schema.Unknown)
+}) {}
 
 /** How long a concurrency slot lasts if its release never comes (a replica that died): one hour. */
 export const SLOT_LEASE_MS = 3_600_000
