@@ -73,7 +73,8 @@ describe("/openapi.json equals the served routes", () => {
         "/v1/chat/completions/x/y",
         "/v1/models/x",
         "/metrics/x",
-        "/dashboard",
+        "/dashboard/x",
+        "/dashboard/assets/a/b",
         "/openapi.yaml",
         "/docs/index.html",
         "/"

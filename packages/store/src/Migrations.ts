@@ -123,6 +123,32 @@ const responses = Effect.gen(function*() {
   yield* sql`CREATE INDEX response_items_by_item ON response_items (account_id, item_id, created_at)`
 })
 
+/**
+ * The dashboard's completion log: token counts as columns (so a page of rows
+ * never reads an answer), and indexes in creation order for searches across
+ * accounts (admin keys): by time, by model, and by a metadata pair.
+ */
+const completionLog = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  for (const column of ["prompt_tokens", "completion_tokens", "cached_tokens", "reasoning_tokens"]) {
+    yield* sql`ALTER TABLE stored_completions ADD COLUMN ${sql.literal(column)} INTEGER`
+  }
+  const path = (...keys: ReadonlyArray<string>) =>
+    sql.onDialectOrElse({
+      pg: () => sql.literal(`((completion::jsonb #>> '{${keys.join(",")}}')::numeric)::integer`),
+      orElse: () => sql.literal(`json_extract(completion, '$.${keys.join(".")}')`)
+    })
+  yield* sql`UPDATE stored_completions SET
+    prompt_tokens = ${path("usage", "prompt_tokens")},
+    completion_tokens = ${path("usage", "completion_tokens")},
+    cached_tokens = ${path("usage", "prompt_tokens_details", "cached_tokens")},
+    reasoning_tokens = ${path("usage", "completion_tokens_details", "reasoning_tokens")}`
+  yield* sql`DROP INDEX stored_completions_by_time`
+  yield* sql`CREATE INDEX stored_completions_by_time ON stored_completions (created_at, id)`
+  yield* sql`CREATE INDEX stored_completions_by_model_any_account ON stored_completions (model, created_at, id)`
+  yield* sql`CREATE INDEX stored_completion_metadata_by_pair ON stored_completion_metadata (key, value, created_at, completion_id)`
+})
+
 const describeDefect = (defect: unknown): string => {
   const cause = (defect as { readonly cause?: unknown }).cause
   const message = defect instanceof Error ? defect.message : String(defect)
@@ -132,7 +158,8 @@ const describeDefect = (defect: unknown): string => {
 /** Every migration, by `<id>_<name>`; append new ones, never edit applied ones. */
 export const migrations: Record<string, Effect.Effect<void, SqlError.SqlError, SqlClient.SqlClient>> = {
   "1_initial": initial,
-  "2_responses": responses
+  "2_responses": responses,
+  "3_completion_log": completionLog
 }
 
 const run = Migrator.make({})({ loader: Migrator.fromRecord(migrations), table: migrationsTable })

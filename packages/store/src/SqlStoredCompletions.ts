@@ -2,7 +2,12 @@ import type { SqlClient, SqlError } from "@effect/sql"
 import type { Fragment } from "@effect/sql/Statement"
 import { type ChatCompletion, ChatCompletionRequest, looksLikeCompletion, StoreUnavailable } from "@switchyard/core"
 import {
+  type AccountScope,
   clampLimit,
+  type CompletionSearch,
+  type CompletionSummary,
+  inScope,
+  tokensOf,
   cursorTimeOf,
   type CursorPosition,
   pageOfMessages,
@@ -31,6 +36,20 @@ const chunks = <A>(rows: ReadonlyArray<A>, size: number): ReadonlyArray<Readonly
 
 const roundOrNull = (n: number | null): number | null => (n === null ? null : Math.round(n))
 
+/** The token columns of an answer (`null` without usage), so that lists never parse answers. */
+const tokenColumns = (completion: ChatCompletion) => {
+  const tokens = tokensOf(completion)
+  return {
+    prompt_tokens: tokens?.promptTokens ?? null,
+    completion_tokens: tokens?.completionTokens ?? null,
+    cached_tokens: tokens?.cachedTokens ?? null,
+    reasoning_tokens: tokens?.reasoningTokens ?? null
+  }
+}
+
+/** A LIKE pattern matching a text anywhere (`\\` escapes). */
+const containing = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+
 /** Inserts stored completions (idempotently: a retried batch skips what already landed). */
 export const insertCompletions = (
   sql: SqlClient.SqlClient,
@@ -50,7 +69,8 @@ export const insertCompletions = (
     latency_ms: roundOrNull(r.latencyMs),
     first_chunk_ms: roundOrNull(r.firstChunkMs),
     metadata: JSON.stringify(r.metadata),
-    completion: JSON.stringify(r.completion)
+    completion: JSON.stringify(r.completion),
+    ...tokenColumns(r.completion)
   }))
   const requests = records.map((r) => ({ completion_id: r.id, request: JSON.stringify(r.request) }))
   const metadata = records.flatMap((r) =>
@@ -79,6 +99,9 @@ export const insertCompletions = (
   )
 }
 
+const newestFirst = (a: { readonly created_at: number; readonly id: string }, b: { readonly created_at: number; readonly id: string }) =>
+  b.created_at - a.created_at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)
+
 const CompletionRow = Schema.Struct({
   id: Schema.String,
   account_id: Schema.String,
@@ -99,6 +122,10 @@ const CompletionRow = Schema.Struct({
 const decodeCompletions = Schema.decodeUnknown(Schema.Array(CompletionRow))
 const decodeRequest = Schema.decodeUnknown(Schema.Struct({ request: Schema.parseJson(ChatCompletionRequest) }))
 const decodeTimes = Schema.decodeUnknown(Schema.Array(Schema.Struct({ created_at: DbInt })))
+const decodeOwnedTimes = Schema.decodeUnknown(Schema.Array(Schema.Struct({ created_at: DbInt, account_id: Schema.String })))
+const decodeRequests = Schema.decodeUnknown(
+  Schema.Array(Schema.Struct({ completion_id: Schema.String, request: Schema.parseJson(ChatCompletionRequest) }))
+)
 const decodeCount = Schema.decodeUnknown(Schema.Array(Schema.Struct({ n: DbInt })))
 
 const unreadable = (error: { readonly message: string }) =>
@@ -124,6 +151,23 @@ const toCompletions = (rows: ReadonlyArray<typeof CompletionRow.Type>): Effect.E
 }
 
 const toCompletion = (row: typeof CompletionRow.Type, completion: ChatCompletion): StoredCompletion => ({
+  ...callOf(row),
+  completion
+})
+
+/** A search row: a completion row without its answer, with the token columns. */
+const { completion: _completion, ...summaryFields } = CompletionRow.fields
+const SummaryRow = Schema.Struct({
+  ...summaryFields,
+  prompt_tokens: Schema.NullOr(DbInt),
+  completion_tokens: Schema.NullOr(DbInt),
+  cached_tokens: Schema.NullOr(DbInt),
+  reasoning_tokens: Schema.NullOr(DbInt)
+})
+const decodeSummaries = Schema.decodeUnknown(Schema.Array(SummaryRow))
+
+/** What a completion row and a search row share, as the port has it. */
+const callOf = (row: typeof SummaryRow.Type | typeof CompletionRow.Type) => ({
   id: row.id,
   accountId: row.account_id,
   keyId: row.key_id,
@@ -134,10 +178,20 @@ const toCompletion = (row: typeof CompletionRow.Type, completion: ChatCompletion
   status: row.status,
   stream: row.stream !== 0,
   metadata: row.metadata,
-  completion,
   latencyMs: row.latency_ms,
   firstChunkMs: row.first_chunk_ms
 })
+
+const toSummary = (row: typeof SummaryRow.Type): CompletionSummary => ({
+  ...callOf(row),
+  tokens: row.prompt_tokens === null || row.completion_tokens === null ? null : {
+    promptTokens: row.prompt_tokens,
+    completionTokens: row.completion_tokens,
+    cachedTokens: row.cached_tokens ?? 0,
+    reasoningTokens: row.reasoning_tokens ?? 0
+  }
+})
+
 
 /** A filter that could drive a list query: walk its index, check the others per row. */
 type Driver =
@@ -147,6 +201,12 @@ type Driver =
 
 /** Rows a driver's estimate counts at most: enough to tell a selective filter from a broad one. */
 const ESTIMATE_CAP = 1000
+
+/**
+ * The same for the dashboard's search, whose pages are larger and whose scopes are wider: a metadata pair
+ * of a thousand rows must win over one of a hundred thousand (counting 10,000 index entries takes ~1 ms).
+ */
+const SEARCH_ESTIMATE_CAP = 10_000
 
 /** Completions being written: `get` reads them before they reach the database. */
 export type PendingCompletions = Map<string, { readonly record: StoredCompletionRecord; readonly seq: number }>
@@ -203,33 +263,41 @@ export const make = (
   const getStored = (accountId: string, id: string) =>
     Effect.map(findRows(sql`c.id = ${id} AND c.account_id = ${accountId}`), (rows) => Option.fromNullable(rows[0]))
 
-  const estimate = (accountId: string, driver: Driver, model: string | undefined) =>
-    query(
+  /** How many rows a driver would walk (up to `cap`), for one account or all. */
+  const estimate = (account: string | undefined, driver: Driver, model: string | undefined, cap: number) => {
+    const scope = account === undefined ? sql.literal("1 = 1") : sql`account_id = ${account}`
+    return query(
       driver._tag === "metadata"
-        ? sql`SELECT COUNT(*) AS n FROM (SELECT 1 FROM stored_completion_metadata WHERE account_id = ${accountId} AND key = ${driver.key} AND value = ${driver.value} LIMIT ${
-          sql.literal(String(ESTIMATE_CAP))
+        ? sql`SELECT COUNT(*) AS n FROM (SELECT 1 FROM stored_completion_metadata WHERE ${scope} AND key = ${driver.key} AND value = ${driver.value} LIMIT ${
+          sql.literal(String(cap))
         }) t`
-        : sql`SELECT COUNT(*) AS n FROM (SELECT 1 FROM stored_completions WHERE account_id = ${accountId} AND model = ${
-          model ?? ""
-        } LIMIT ${sql.literal(String(ESTIMATE_CAP))}) t`
+        : sql`SELECT COUNT(*) AS n FROM (SELECT 1 FROM stored_completions WHERE ${scope} AND model = ${model ?? ""} LIMIT ${
+          sql.literal(String(cap))
+        }) t`
     ).pipe(
       Effect.flatMap((rows) => Effect.mapError(decodeCount(rows), unreadable)),
       Effect.map((rows) => rows[0]?.n ?? 0)
     )
+  }
 
-  const chooseDriver = (q: StoredCompletionQuery) =>
+  /** The filter whose index to walk: the only one, else the one with the fewest rows (up to `cap`). */
+  const pickDriver = (
+    filters: { readonly metadata?: Readonly<Record<string, string>> | undefined; readonly model?: string | undefined },
+    account: string | undefined,
+    cap: number
+  ) =>
     Effect.gen(function*() {
-      const candidates: Array<Driver> = Object.entries(q.metadata ?? {}).map(([key, value]) => ({
+      const candidates: Array<Driver> = Object.entries(filters.metadata ?? {}).map(([key, value]) => ({
         _tag: "metadata",
         key,
         value
       }))
-      if (q.model !== undefined) candidates.push({ _tag: "model" })
+      if (filters.model !== undefined) candidates.push({ _tag: "model" })
       if (candidates.length <= 1) return candidates[0] ?? ({ _tag: "account" } as const)
       let best = candidates[0]!
       let bestCount = Number.POSITIVE_INFINITY
       for (const candidate of candidates) {
-        const n = yield* estimate(q.accountId, candidate, q.model)
+        const n = yield* estimate(account, candidate, filters.model, cap)
         if (n < bestCount) {
           best = candidate
           bestCount = n
@@ -237,6 +305,8 @@ export const make = (
       }
       return best
     })
+
+  const chooseDriver = (q: StoredCompletionQuery) => pickDriver(q, q.accountId, ESTIMATE_CAP)
 
   const cursorPosition = (accountId: string, after: string) =>
     Effect.gen(function*() {
@@ -347,7 +417,106 @@ export const make = (
     }
   )
 
+  const summaryColumns = sql.literal(
+    "c.id, c.account_id, c.key_id, c.request_id, c.created_at, c.model, c.target, c.status, c.stream, " +
+      "c.latency_ms, c.first_chunk_ms, c.metadata, c.prompt_tokens, c.completion_tokens, c.cached_tokens, c.reasoning_tokens"
+  )
+  const like = sql.onDialectOrElse({ pg: () => sql.literal("ILIKE"), orElse: () => sql.literal("LIKE") })
+
+  /** The index a search walks for one account (or all): a metadata pair's, the model's, or time's. */
+  const searchDriver = (q: CompletionSearch, account: string | undefined) => pickDriver(q, account, SEARCH_ESTIMATE_CAP)
+
+  /** Up to `n` rows of a search for one account (or all), newest first, walking one index. */
+  const searchRows = (q: CompletionSearch, account: string | undefined, position: CursorPosition | undefined, n: number) =>
+    Effect.gen(function*() {
+      const driver = yield* searchDriver(q, account)
+      const [time, id] = driver._tag === "metadata"
+        ? [sql.literal("d.created_at"), sql.literal("d.completion_id")]
+        : [sql.literal("c.created_at"), sql.literal("c.id")]
+      const clauses: Array<Fragment> = []
+      if (driver._tag === "metadata") {
+        clauses.push(sql`d.key = ${driver.key} AND d.value = ${driver.value}`)
+        if (account !== undefined) clauses.push(sql`d.account_id = ${account}`)
+      } else if (account !== undefined) {
+        clauses.push(sql`c.account_id = ${account}`)
+      }
+      if (q.model !== undefined) clauses.push(sql`c.model = ${q.model}`)
+      if (q.since !== undefined) clauses.push(sql`${time} >= ${Math.floor(q.since)}`)
+      if (q.until !== undefined) clauses.push(sql`${time} < ${Math.ceil(q.until)}`)
+      if (position !== undefined) clauses.push(sql`(${time}, ${id}) < (${position.createdAt}, ${position.id})`)
+      if (q.status !== undefined) clauses.push(sql`c.status = ${q.status}`)
+      for (const [key, value] of Object.entries(q.metadata ?? {})) {
+        if (driver._tag === "metadata" && driver.key === key) continue
+        clauses.push(
+          sql`EXISTS (SELECT 1 FROM stored_completion_metadata e WHERE e.completion_id = c.id AND e.key = ${key} AND e.value = ${value})`
+        )
+      }
+      if (q.text !== undefined && q.text !== "") {
+        const pattern = containing(q.text)
+        clauses.push(
+          sql`(c.completion ${like} ${pattern} ESCAPE '\\' OR EXISTS (SELECT 1 FROM stored_completion_requests r WHERE r.completion_id = c.id AND r.request ${like} ${pattern} ESCAPE '\\'))`
+        )
+      }
+      const from = driver._tag === "metadata"
+        ? sql`stored_completion_metadata d JOIN stored_completions c ON c.id = d.completion_id`
+        : sql`stored_completions c`
+      const where = clauses.length === 0 ? sql.literal("1 = 1") : sql.and(clauses)
+      const rows = yield* query(
+        sql`SELECT ${summaryColumns} FROM ${from} WHERE ${where} ORDER BY ${time} DESC, ${id} DESC LIMIT ${sql.literal(String(n))}`
+      )
+      return yield* Effect.mapError(decodeSummaries(rows), unreadable)
+    })
+
+  const searchCursor = (accounts: AccountScope, after: string) =>
+    Effect.gen(function*() {
+      const rows = yield* query(sql`SELECT created_at, account_id FROM stored_completions WHERE id = ${after}`).pipe(
+        Effect.flatMap((rows) => Effect.mapError(decodeOwnedTimes(rows), unreadable))
+      )
+      const own = rows[0] !== undefined && inScope(accounts, rows[0].account_id) ? rows[0].created_at : undefined
+      const createdAt = own ?? cursorTimeOf(after)
+      if (createdAt === undefined) return yield* Effect.fail(unknownCursor(after))
+      return { createdAt, id: after } satisfies CursorPosition
+    })
+
+  const search = Effect.fn("StoredCompletions.search")(function*(q: CompletionSearch) {
+    const accounts = q.accounts === "all" ? [undefined] : [...new Set(q.accounts)]
+    if (accounts.length === 0) return { data: [], hasMore: false }
+    const limit = clampLimit(q.limit)
+    const position = q.after === undefined ? undefined : yield* searchCursor(q.accounts, q.after)
+    // One index walk per account (each stops after a page), merged: never a scan of the accounts' rows.
+    const pages = yield* Effect.forEach(accounts, (account) => searchRows(q, account, position, limit + 1))
+    const rows = pages.flat().sort(newestFirst)
+    return { data: rows.slice(0, limit).map(toSummary), hasMore: rows.length > limit }
+  })
+
+  const findMany = Effect.fn("StoredCompletions.findMany")(function*(accounts: AccountScope, ids: ReadonlyArray<string>) {
+    const found: Array<StoredCompletionRecord> = []
+    const rest: Array<string> = []
+    for (const id of new Set(ids)) {
+      const queued = pending.get(id)?.record
+      if (queued !== undefined) {
+        if (inScope(accounts, queued.accountId)) found.push(queued)
+      } else rest.push(id)
+    }
+    for (const batch of chunks(rest, INSERT_CHUNK)) {
+      const completions = yield* findRows(sql`c.id IN ${sql.in(batch)}`)
+      const owned = completions.filter((c) => inScope(accounts, c.accountId))
+      if (owned.length === 0) continue
+      const requests = yield* query(
+        sql`SELECT completion_id, request FROM stored_completion_requests WHERE completion_id IN ${sql.in(owned.map((c) => c.id))}`
+      ).pipe(Effect.flatMap((rows) => Effect.mapError(decodeRequests(rows), unreadable)))
+      const byId = new Map(requests.map((r) => [r.completion_id, r.request]))
+      for (const completion of owned) {
+        const request = byId.get(completion.id)
+        if (request !== undefined) found.push({ ...completion, request })
+      }
+    }
+    return found
+  })
+
   return {
+    search,
+    findMany,
     save: (record) =>
       Effect.suspend(() => {
         const seq = queue.unsafeOffer({ _tag: "completion", record })

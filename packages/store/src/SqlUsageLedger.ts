@@ -3,6 +3,8 @@ import type { Fragment } from "@effect/sql/Statement"
 import { StoreUnavailable } from "@switchyard/core"
 import {
   intervalMs,
+  type LatencyPartial,
+  latencyStats,
   type PriceCatalogue,
   pricedBuckets,
   type UsageGroupBy,
@@ -68,6 +70,13 @@ const PartialRow = Schema.Struct({
 })
 const decodePartials = Schema.decodeUnknown(Schema.Array(PartialRow))
 
+const decodeHistogram = Schema.decodeUnknown(Schema.Array(Schema.Struct({
+  bucket: Schema.optional(DbInt),
+  grp: Schema.NullOr(Schema.String),
+  ms: DbInt,
+  n: DbInt
+})))
+
 /**
  * The usage ledger on SQL: rows are appended through the store's queue;
  * summaries sum by bucket, group and priced model in the database and are
@@ -78,13 +87,19 @@ export const make = (
   queue: WriteQueue<WriteItem>,
   prices: PriceCatalogue["Type"]
 ): UsageLedger["Type"] => {
-  const summarize = Effect.fn("UsageLedger.summarize")(function*(q: UsageQuery) {
-    if (q.accounts !== "all" && q.accounts.length === 0) return []
+  /** The grouping, bucket expression and filter of a query. */
+  const shape = (q: UsageQuery) => {
     const group = sql.literal(groupColumn[q.groupBy])
     const size = q.interval === undefined ? undefined : sql.literal(String(intervalMs[q.interval]))
     const bucket = size === undefined ? undefined : sql`(created_at / ${size}) * ${size}`
     const where: Array<Fragment> = [sql`created_at >= ${Math.floor(q.start)}`, sql`created_at < ${Math.ceil(q.end)}`]
     if (q.accounts !== "all") where.push(sql`account_id IN ${sql.in(q.accounts)}`)
+    return { group, bucket, where }
+  }
+
+  const summarize = Effect.fn("UsageLedger.summarize")(function*(q: UsageQuery) {
+    if (q.accounts !== "all" && q.accounts.length === 0) return []
+    const { bucket, group, where } = shape(q)
     const rows = yield* query(sql`SELECT ${bucket === undefined ? sql.literal("") : sql`${bucket} AS bucket,`}
         ${group} AS grp,
         COALESCE(target, model) AS priced_model,
@@ -115,7 +130,37 @@ export const make = (
     return pricedBuckets(q, partials, prices)
   })
 
+  /** Histograms (one row per distinct whole ms) of a measure, summed in the database. */
+  const histogram = (q: UsageQuery, measure: LatencyPartial["measure"]) =>
+    Effect.gen(function*() {
+      const { bucket, group, where } = shape(q)
+      const column = sql.literal(measure === "latency" ? "latency_ms" : "first_chunk_ms")
+      const rows = yield* query(sql`SELECT ${bucket === undefined ? sql.literal("") : sql`${bucket} AS bucket,`}
+          ${group} AS grp, ${column} AS ms, COUNT(*) AS n
+        FROM usage_ledger
+        WHERE ${sql.and([...where, sql`${column} IS NOT NULL`])}
+        GROUP BY ${bucket === undefined ? sql.literal("") : sql`${bucket},`} ${group}, ${column}`)
+      const decoded = yield* Effect.mapError(
+        decodeHistogram(rows),
+        (error) => new StoreUnavailable({ message: `Usage could not be read: ${error.message}` })
+      )
+      return decoded.map((row): LatencyPartial => ({
+        bucket: row.bucket ?? q.start,
+        group: row.grp,
+        measure,
+        ms: row.ms,
+        count: row.n
+      }))
+    })
+
+  const latencies = Effect.fn("UsageLedger.latencies")(function*(q: UsageQuery) {
+    if (q.accounts !== "all" && q.accounts.length === 0) return []
+    const [latency, firstChunk] = yield* Effect.all([histogram(q, "latency"), histogram(q, "first_chunk")])
+    return latencyStats([...latency, ...firstChunk])
+  })
+
   return {
+    latencies,
     record: (row) =>
       Effect.suspend(() => (queue.unsafeOffer({ _tag: "usage", row }) === undefined ? queue.reportDropped : Effect.void)),
     summarize

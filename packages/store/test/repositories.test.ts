@@ -1,6 +1,7 @@
 import { describe, expect, layer } from "@effect/vitest"
 import {
   ApiKeys,
+  type CompletionSearch,
   hashSecret,
   type StoredCompletion,
   type StoredCompletionQuery,
@@ -222,6 +223,97 @@ for (const backend of backends) {
           }))
       })
 
+      describe("dashboard search", () => {
+        const search = (query: Partial<CompletionSearch> & { readonly accounts: CompletionSearch["accounts"] }) =>
+          Effect.flatMap(StoredCompletions, (store) => store.search({ limit: 20, ...query }))
+        const searchIds = (query: Partial<CompletionSearch> & { readonly accounts: CompletionSearch["accounts"] }) =>
+          Effect.map(search(query), (page) => page.data.map((row) => row.id))
+
+        it.effect("newest first across the scope's accounts, never outside it; cursors walk the merged order", () =>
+          Effect.gen(function*() {
+            const [a, b, c] = [newAccount(), newAccount(), newAccount()]
+            const rows = [
+              record({ accountId: a, createdAt: T0 + 1000 }),
+              record({ accountId: b, createdAt: T0 + 2000 }),
+              record({ accountId: a, createdAt: T0 + 3000 }),
+              record({ accountId: c, createdAt: T0 + 2500 }),
+              record({ accountId: b, createdAt: T0 + 4000 }),
+              record({ accountId: a, createdAt: T0 + 5000 })
+            ]
+            yield* saveAll(rows)
+            const expected = rows.filter((r) => r.accountId !== c).sort((x, y) => y.createdAt - x.createdAt).map((r) => r.id)
+            expect(yield* searchIds({ accounts: [a, b] })).toStrictEqual(expected)
+            expect(yield* searchIds({ accounts: [c] })).toStrictEqual([rows[3]!.id])
+            expect(yield* searchIds({ accounts: [] })).toStrictEqual([])
+
+            const pages: Array<ReadonlyArray<string>> = []
+            let after: string | undefined
+            for (let i = 0; i < 10; i++) {
+              const page = yield* search({ accounts: [a, b], limit: 2, after })
+              pages.push(page.data.map((row) => row.id))
+              if (!page.hasMore) break
+              after = page.data[page.data.length - 1]!.id
+            }
+            expect(pages).toStrictEqual([expected.slice(0, 2), expected.slice(2, 4), expected.slice(4)])
+
+            // A row: the call without its request or answer, with the answer's token counts.
+            const first = (yield* search({ accounts: [a], limit: 1 })).data[0]!
+            expect(first).toMatchObject({ id: rows[5]!.id, accountId: a, model: "openai/gpt-test", latencyMs: 120 })
+            expect(first.tokens).toStrictEqual({ promptTokens: 10, completionTokens: 5, cachedTokens: 0, reasoningTokens: 0 })
+            expect("completion" in first || "request" in first).toBe(false)
+          }))
+
+        it.effect("filters by model, status, time, several metadata pairs and text; all accounts for an admin", () =>
+          Effect.gen(function*() {
+            const [a, b] = [newAccount(), newAccount()]
+            const tag = `run-${a}`
+            const failed = { ...record({ accountId: a, createdAt: T0 + 4000, metadata: { run: tag, env: "prod" } }), status: "failed" as const }
+            const rows = [
+              record({ accountId: a, createdAt: T0 + 1000, metadata: { run: tag, env: "prod", user: "ada" }, content: "The Eiffel Tower" }),
+              record({ accountId: a, createdAt: T0 + 2000, metadata: { run: tag, env: "dev", user: "ada" }, model: "anthropic/claude-test" }),
+              record({ accountId: b, createdAt: T0 + 3000, metadata: { run: tag, env: "prod", user: "ada" }, messages: [{ role: "user", content: "Where is PARIS?" }] }),
+              failed
+            ]
+            yield* saveAll(rows)
+            const [r0, r1, r2] = rows
+            expect(yield* searchIds({ accounts: [a], model: "anthropic/claude-test" })).toStrictEqual([r1!.id])
+            expect(yield* searchIds({ accounts: [a], status: "failed" })).toStrictEqual([failed.id])
+            expect(yield* searchIds({ accounts: [a], since: T0 + 1500, until: T0 + 4000 })).toStrictEqual([r1!.id])
+            expect(yield* searchIds({ accounts: [a, b], metadata: { user: "ada", env: "prod" } })).toStrictEqual([r2!.id, r0!.id])
+            expect(yield* searchIds({ accounts: [a], metadata: { user: "ada", env: "prod" }, model: "openai/gpt-test" }))
+              .toStrictEqual([r0!.id])
+            expect(yield* searchIds({ accounts: [a], metadata: { user: "nobody" } })).toStrictEqual([])
+            // Text, any case, in the answer or the request's messages.
+            expect(yield* searchIds({ accounts: [a, b], text: "eiffel" })).toStrictEqual([r0!.id])
+            expect(yield* searchIds({ accounts: [a, b], text: "paris" })).toStrictEqual([r2!.id])
+            expect(yield* searchIds({ accounts: [a, b], text: "100%_" })).toStrictEqual([])
+            // Every account (an admin key): the tag keeps other tests' rows out.
+            expect(yield* searchIds({ accounts: "all", metadata: { run: tag } })).toStrictEqual([failed.id, r2!.id, r1!.id, r0!.id])
+            expect(yield* searchIds({ accounts: "all", metadata: { run: tag, env: "prod" }, status: "completed" }))
+              .toStrictEqual([r2!.id, r0!.id])
+            const page = yield* search({ accounts: "all", metadata: { run: tag }, limit: 3 })
+            expect(page.hasMore).toBe(true)
+            expect(yield* searchIds({ accounts: "all", metadata: { run: tag }, after: page.data[2]!.id })).toStrictEqual([r0!.id])
+          }))
+
+        it.effect("findMany returns records with their requests, in scope only, queued ones too", () =>
+          Effect.gen(function*() {
+            const store = yield* StoredCompletions
+            const [a, b] = [newAccount(), newAccount()]
+            const stored = record({ accountId: a, createdAt: T0, metadata: { k: "v" } })
+            const other = record({ accountId: b, createdAt: T0 })
+            yield* saveAll([stored, other])
+            const queued = record({ accountId: a, createdAt: T0 + 1 })
+            yield* store.save(queued)
+            const found = yield* store.findMany([a], [stored.id, other.id, queued.id, "chatcmpl-missing"])
+            expect(found.map((r) => r.id).sort()).toStrictEqual([stored.id, queued.id].sort())
+            expect(found.find((r) => r.id === stored.id)).toStrictEqual(stored)
+            expect((yield* store.findMany("all", [other.id])).map((r) => r.accountId)).toStrictEqual([b])
+            expect(yield* store.findMany([b], [stored.id])).toStrictEqual([])
+            yield* (yield* StoreHealth).flush
+          }))
+      })
+
       describe("usage ledger", () => {
         it.effect("sums requests, errors and tokens by group and interval, priced per target", () =>
           Effect.gen(function*() {
@@ -264,6 +356,32 @@ for (const backend of backends) {
             expect(all.filter((x) => x.group === a || x.group === b).map((x) => x.requests).sort()).toStrictEqual([1, 3])
             expect(yield* ledger.summarize({ ...range, groupBy: "model", accounts: [] })).toStrictEqual([])
             expect(yield* ledger.summarize({ ...range, groupBy: "model", accounts: [newAccount()] })).toStrictEqual([])
+          }))
+      })
+
+      describe("usage latencies", () => {
+        it.effect("p50 and p95 of latency and time to first chunk by group and bucket", () =>
+          Effect.gen(function*() {
+            const ledger = yield* UsageLedger
+            const a = newAccount()
+            const hour = 3_600_000
+            const latencies = [10, 20, 30, 40, 50, 60, 70, 80, 90, 1000]
+            for (const [i, ms] of latencies.entries()) {
+              yield* ledger.record(usage({ accountId: a, createdAt: T0 + i, latencyMs: ms, firstChunkMs: i < 4 ? ms / 10 : null, stream: i < 4 }))
+            }
+            yield* ledger.record(usage({ accountId: a, createdAt: T0 + hour, model: "other", latencyMs: 5 }))
+            yield* (yield* StoreHealth).flush
+            const range = { start: T0, end: T0 + 2 * hour, groupBy: "model" as const, accounts: [a] }
+            expect(yield* ledger.latencies(range)).toStrictEqual([
+              { bucket: T0, group: "openai/gpt-test", latencyP50: 50, latencyP95: 1000, firstChunkP50: 2, firstChunkP95: 4 },
+              { bucket: T0, group: "other", latencyP50: 5, latencyP95: 5, firstChunkP50: null, firstChunkP95: null }
+            ])
+            const hourly = yield* ledger.latencies({ ...range, interval: "hour" })
+            expect(hourly.map((l) => [l.bucket, l.group, l.latencyP50])).toStrictEqual([
+              [T0, "openai/gpt-test", 50],
+              [T0 + hour, "other", 5]
+            ])
+            expect(yield* ledger.latencies({ ...range, accounts: [] })).toStrictEqual([])
           }))
       })
 

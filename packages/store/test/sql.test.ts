@@ -11,7 +11,6 @@ import {
   migrateDatabase,
   Migrations,
   resolveDatabase,
-  SqlStoredCompletions,
   type StoreOptions
 } from "../src/index.js"
 import { freshPostgres, freshSqlite, newAccount, record, sqlLocations, testDatabaseUrl, testPrices, tcpProxy, usage } from "./support.js"
@@ -37,6 +36,29 @@ const tables = (location: StoreOptions["database"]) =>
       context
     )
   )).pipe(Effect.orDie, Effect.map((rows) => rows.map((r) => r.name).sort()))
+
+/** Inserts a stored completion as the first version of the schema had it (no token columns). */
+const insertFirstVersion = (sql: SqlClient.SqlClient, r: ReturnType<typeof record>) =>
+  Effect.all([
+    sql`INSERT INTO stored_completions ${
+      sql.insert({
+        id: r.id,
+        account_id: r.accountId,
+        created_at: r.createdAt,
+        model: r.model,
+        target: r.target,
+        status: r.status,
+        stream: 0,
+        key_id: r.keyId,
+        request_id: r.requestId,
+        latency_ms: r.latencyMs,
+        first_chunk_ms: r.firstChunkMs,
+        metadata: JSON.stringify(r.metadata),
+        completion: JSON.stringify(r.completion)
+      })
+    }`,
+    sql`INSERT INTO stored_completion_requests ${sql.insert({ completion_id: r.id, request: JSON.stringify(r.request) })}`
+  ], { discard: true })
 
 const countCompletions = (location: StoreOptions["database"], accountId: string) =>
   Effect.scoped(Effect.flatMap(Layer.build(Database.clientLayer(location)), (context) =>
@@ -73,7 +95,7 @@ for (const { location: freshLocation, name } of sqlLocations) {
     it.scopedLive("migrations: the first start applies them, a second applies nothing", () =>
       Effect.gen(function*() {
         const location = yield* freshLocation
-        expect(yield* migrateDatabase(location)).toStrictEqual([1, 2])
+        expect(yield* migrateDatabase(location)).toStrictEqual([1, 2, 3])
         expect(yield* migrateDatabase(location)).toStrictEqual([])
         expect(yield* tables(location)).toEqual(expect.arrayContaining([
           "api_keys",
@@ -96,7 +118,7 @@ for (const { location: freshLocation, name } of sqlLocations) {
         const results = yield* Effect.all(Array.from({ length: 4 }, () => migrateDatabase(location)), {
           concurrency: "unbounded"
         })
-        expect(results.flat().sort()).toStrictEqual([1, 2])
+        expect(results.flat().sort()).toStrictEqual([1, 2, 3])
         expect(yield* migrateDatabase(location)).toStrictEqual([])
       }))
 
@@ -112,14 +134,21 @@ for (const { location: freshLocation, name } of sqlLocations) {
                 table: Migrations.migrationsTable
               })
               expect((yield* first).map(([id]) => id)).toStrictEqual([1])
-              yield* SqlStoredCompletions.insertCompletions(yield* SqlClient.SqlClient, [record({ accountId: account, createdAt: T0 })])
+              yield* insertFirstVersion(yield* SqlClient.SqlClient, record({ accountId: account, createdAt: T0 }))
             }),
             context
           ))).pipe(Effect.orDie)
         expect(yield* tables(location)).not.toContain("responses")
-        expect(yield* migrateDatabase(location)).toStrictEqual([2])
+        expect(yield* migrateDatabase(location)).toStrictEqual([2, 3])
         expect(yield* tables(location)).toEqual(expect.arrayContaining(["response_items", "responses", "stored_completions"]))
         expect(yield* countCompletions(location, account)).toBe(1)
+        // 3_completion_log filled the token columns of the old row from its answer's usage.
+        const store = yield* openStore({ database: location })
+        const page = yield* Context.get(store.context, StoredCompletions).search({ accounts: [account], limit: 10 })
+        expect(page.data.map((row) => row.tokens)).toStrictEqual([
+          { promptTokens: 10, completionTokens: 5, cachedTokens: 0, reasoningTokens: 0 }
+        ])
+        yield* store.close
       }))
 
     it.scopedLive("shutdown drains the queue: every saved row is in the database after the store closes", () =>

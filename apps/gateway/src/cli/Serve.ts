@@ -51,7 +51,7 @@ export const serve = Command.make("serve", {
       const completions = yield* ChatCompletions
       const authenticator = yield* Authenticator
       yield* Console.error(`Switchyard listening on ${server.url} (vendors: ${completions.vendors.join(", ")})`)
-      yield* Console.error(`  OpenAI SDK: baseURL "${server.url}/v5"   docs: ${server.url}/docs`)
+      yield* Console.error(`  OpenAI SDK: baseURL "${server.url}/v5"   docs: ${server.url}/docs   dashboard: ${server.url}/dashboard`)
       yield* Console.error(`  store: ${describeLocation(config.store.database)}`)
       const telemetry = [
         config.metrics.enabled ? `metrics: ${server.url}/metrics${config.metrics.requireKey ? " (admin key)" : ""}` : undefined,

@@ -10,6 +10,8 @@ import { constTrue } from "effect/Function"
 import { Gateway } from "../config/GatewayConfig.js"
 import { AuthenticationLive } from "./Authentication.js"
 import { ChatHttpLive } from "./ChatHttp.js"
+import { DashboardHttpLive } from "./DashboardHttp.js"
+import { DashboardPageHttpLive } from "./DashboardPageHttp.js"
 import { DocsHttpLive } from "./DocsHttp.js"
 import { ErrorMiddlewareLive } from "./ErrorMiddleware.js"
 import { HealthHttpLive } from "./HealthHttp.js"
@@ -27,6 +29,8 @@ const Groups = Layer.mergeAll(
   StoredCompletionsHttpLive,
   UsageHttpLive,
   KeysHttpLive,
+  DashboardHttpLive,
+  DashboardPageHttpLive,
   HealthHttpLive,
   DocsHttpLive,
   MetricsHttpLive

@@ -5,7 +5,15 @@
  * `//health` are not open); an entry ending in `/*` opens the paths under it
  * (for static assets).
  */
-export const OPEN_PATHS: ReadonlyArray<string> = ["/health", "/ready", "/openapi.json", "/docs", "/metrics"]
+export const OPEN_PATHS: ReadonlyArray<string> = [
+  "/health",
+  "/ready",
+  "/openapi.json",
+  "/docs",
+  "/metrics",
+  "/dashboard",
+  "/dashboard/assets/*"
+]
 
 const exact = new Set(OPEN_PATHS.filter((path) => !path.endsWith("/*")))
 const prefixes = OPEN_PATHS.filter((path) => path.endsWith("/*")).map((path) => path.slice(0, -1))

@@ -5,18 +5,25 @@ import { Clock, Effect } from "effect"
 
 const DAY = 86_400
 
+/** The range of a usage query, in Unix seconds: the given one, else the 24 hours before `end` (default now). */
+export const usageWindow = (params: { readonly start?: number | undefined; readonly end?: number | undefined }) =>
+  Effect.gen(function*() {
+    const now = Math.floor((yield* Clock.currentTimeMillis) / 1000)
+    const end = params.end ?? now
+    const start = params.start ?? end - DAY
+    if (start >= end) {
+      return yield* new InvalidRequest({ message: "`start` must be before `end`.", param: "start", code: "invalid_range" })
+    }
+    return { start, end }
+  })
+
 export const UsageHttpLive = HttpApiBuilder.group(SwitchyardApi, "usage", (handlers) =>
   Effect.gen(function*() {
     const ledger = yield* UsageLedger
     return handlers.handle("summary", ({ urlParams }) =>
       Effect.gen(function*() {
         const { principal } = yield* CurrentCaller
-        const now = Math.floor((yield* Clock.currentTimeMillis) / 1000)
-        const end = urlParams.end ?? now
-        const start = urlParams.start ?? end - DAY
-        if (start >= end) {
-          return yield* new InvalidRequest({ message: "`start` must be before `end`.", param: "start", code: "invalid_range" })
-        }
+        const { start, end } = yield* usageWindow(urlParams)
         const groupBy = urlParams.group_by ?? "model"
         const buckets = yield* ledger.summarize({
           start: start * 1000,

@@ -1,6 +1,7 @@
 import * as HttpApi from "@effect/platform/HttpApi"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { ChatGroup } from "./ChatGroup.js"
+import { DashboardGroup, DashboardPageGroup } from "./DashboardGroup.js"
 import { DocsGroup } from "./DocsGroup.js"
 import { HealthGroup } from "./HealthGroup.js"
 import { KeysGroup } from "./KeysGroup.js"
@@ -81,6 +82,8 @@ export class SwitchyardApi extends HttpApi.make("switchyard")
   .add(StoredCompletionsGroup)
   .add(UsageGroup)
   .add(KeysGroup)
+  .add(DashboardGroup)
+  .add(DashboardPageGroup)
   .add(HealthGroup)
   .add(DocsGroup)
   .add(MetricsGroup)

@@ -79,6 +79,79 @@ export interface CursorPage<A> {
   readonly hasMore: boolean
 }
 
+/** The accounts a query may see: some, or `"all"` (admin keys). */
+export type AccountScope = ReadonlyArray<string> | "all"
+
+/**
+ * A search of stored completions for the dashboard: newest first, across the
+ * accounts of a scope, filtered by model, status, a time range, metadata
+ * pairs (AND) and a case-insensitive text in the request (as JSON) and the answer.
+ */
+export interface CompletionSearch {
+  readonly accounts: AccountScope
+  readonly model?: string | undefined
+  readonly status?: StoredCompletionStatus | undefined
+  /** Created at or after (ms). */
+  readonly since?: number | undefined
+  /** Created before (ms). */
+  readonly until?: number | undefined
+  readonly metadata?: Readonly<Record<string, string>> | undefined
+  /** A substring of the request (messages and parameters, as JSON) or the answer, any case. */
+  readonly text?: string | undefined
+  /** A cursor: the id of the last row of the previous page. */
+  readonly after?: string | undefined
+  /** 1 to 100. */
+  readonly limit: number
+}
+
+/** Token counts of a stored completion, from its answer's usage. */
+export interface CompletionTokens {
+  readonly promptTokens: number
+  readonly completionTokens: number
+  readonly cachedTokens: number
+  readonly reasoningTokens: number
+}
+
+/** A row of a search: what is known about a call, without its request or answer. */
+export interface CompletionSummary extends Omit<StoredCompletion, "completion"> {
+  /** `null` when the answer carried no usage. */
+  readonly tokens: CompletionTokens | null
+}
+
+/** The token counts of an answer's usage. */
+export const tokensOf = (completion: ChatCompletion): CompletionTokens | null => {
+  const usage = completion.usage
+  if (usage === undefined || usage === null) return null
+  return {
+    promptTokens: usage.prompt_tokens,
+    completionTokens: usage.completion_tokens,
+    cachedTokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
+    reasoningTokens: usage.completion_tokens_details?.reasoning_tokens ?? 0
+  }
+}
+
+/** A search row from a stored completion. */
+export const summaryOf = ({ completion, ...rest }: StoredCompletion): CompletionSummary => ({
+  ...rest,
+  tokens: tokensOf(completion)
+})
+
+/** Whether a scope includes an account. */
+export const inScope = (scope: AccountScope, accountId: string): boolean =>
+  scope === "all" || scope.includes(accountId)
+
+/** Whether a record matches a search's filters (not its cursor). */
+export const matchesSearch = (record: StoredCompletionRecord, search: CompletionSearch): boolean =>
+  inScope(search.accounts, record.accountId) &&
+  (search.model === undefined || record.model === search.model) &&
+  (search.status === undefined || record.status === search.status) &&
+  (search.since === undefined || record.createdAt >= search.since) &&
+  (search.until === undefined || record.createdAt < search.until) &&
+  matchesMetadata(record.metadata, search.metadata) &&
+  (search.text === undefined || search.text === "" ||
+    (JSON.stringify(record.request) + JSON.stringify(record.completion)).toLowerCase()
+      .includes(search.text.toLowerCase()))
+
 /** One message of a stored request, with its id (`<completion id>-<index>`). */
 export interface StoredMessage {
   readonly id: string
@@ -121,6 +194,15 @@ export class StoredCompletions extends Context.Tag("@switchyard/service/StoredCo
   ) => Effect.Effect<Option.Option<StoredCompletion>, StoreUnavailable>
   /** Deletes a completion; whether it existed. */
   readonly delete: (accountId: string, id: string) => Effect.Effect<boolean, StoreUnavailable>
+  /** A page of a search across accounts (newest first), rows without request or answer. */
+  readonly search: (
+    query: CompletionSearch
+  ) => Effect.Effect<CursorPage<CompletionSummary>, StoreUnavailable | InvalidRequest>
+  /** Completions by id, with their requests, among those of a scope (missing ones left out; any order). */
+  readonly findMany: (
+    accounts: AccountScope,
+    ids: ReadonlyArray<string>
+  ) => Effect.Effect<ReadonlyArray<StoredCompletionRecord>, StoreUnavailable>
   /** A page of a completion's request messages; none if there is no such completion. */
   readonly messages: (
     accountId: string,
@@ -236,6 +318,33 @@ const makeMemory = (): StoredCompletions["Type"] => {
         return Option.some(withoutRequest(updated))
       }),
     delete: (accountId, id) => Effect.sync(() => find(accountId, id) !== undefined && records.delete(id)),
+    search: (query) =>
+      Effect.gen(function*() {
+        let position: CursorPosition | undefined
+        if (query.after !== undefined) {
+          const cursor = records.get(query.after)
+          const createdAt = cursor !== undefined && inScope(query.accounts, cursor.accountId)
+            ? cursor.createdAt
+            : cursorTimeOf(query.after)
+          if (createdAt === undefined) return yield* Effect.fail(unknownCursor(query.after))
+          position = { createdAt, id: query.after }
+        }
+        const matching = [...records.values()]
+          .filter((r) => matchesSearch(r, query) && (position === undefined || comparePositions(r, position) < 0))
+          .sort((a, b) => comparePositions(b, a))
+        const limit = clampLimit(query.limit)
+        return {
+          data: matching.slice(0, limit).map((r) => summaryOf(withoutRequest(r))),
+          hasMore: matching.length > limit
+        }
+      }),
+    findMany: (accounts, ids) =>
+      Effect.sync(() =>
+        ids.flatMap((id) => {
+          const record = records.get(id)
+          return record !== undefined && inScope(accounts, record.accountId) ? [record] : []
+        })
+      ),
     messages: (accountId, id, query) => {
       const record = find(accountId, id)
       return record === undefined

@@ -84,6 +84,70 @@ export interface UsagePartial {
   readonly reasoningTokens: number
 }
 
+/** How often one latency (whole ms) was seen: a histogram entry. */
+export interface LatencyCount {
+  readonly ms: number
+  readonly count: number
+}
+
+/** Latency percentiles of a bucket and group, in ms; `null` where no row had the measure. */
+export interface LatencyStats {
+  readonly bucket: number
+  readonly group: string | null
+  readonly latencyP50: number | null
+  readonly latencyP95: number | null
+  readonly firstChunkP50: number | null
+  readonly firstChunkP95: number | null
+}
+
+/** The nearest-rank percentile `p` (0..1) of a histogram; `null` when it is empty. */
+export const percentileOf = (histogram: ReadonlyArray<LatencyCount>, p: number): number | null => {
+  let total = 0
+  for (const entry of histogram) total += entry.count
+  if (total === 0) return null
+  const rank = Math.max(1, Math.ceil(p * total))
+  const sorted = [...histogram].sort((a, b) => a.ms - b.ms)
+  let seen = 0
+  for (const entry of sorted) {
+    seen += entry.count
+    if (seen >= rank) return entry.ms
+  }
+  return sorted[sorted.length - 1]!.ms
+}
+
+/** One histogram entry of a measure, by bucket and group, as a database returns them. */
+export interface LatencyPartial {
+  readonly bucket: number
+  readonly group: string | null
+  readonly measure: "latency" | "first_chunk"
+  readonly ms: number
+  readonly count: number
+}
+
+/** Percentiles per bucket and group from histogram entries, ordered by bucket then group. */
+export const latencyStats = (partials: Iterable<LatencyPartial>): ReadonlyArray<LatencyStats> => {
+  const groups = new Map<string, { bucket: number; group: string | null; latency: Array<LatencyCount>; firstChunk: Array<LatencyCount> }>()
+  for (const p of partials) {
+    const key = `${p.bucket}\u0000${p.group ?? "\u0001"}`
+    let g = groups.get(key)
+    if (g === undefined) {
+      g = { bucket: p.bucket, group: p.group, latency: [], firstChunk: [] }
+      groups.set(key, g)
+    }
+    ;(p.measure === "latency" ? g.latency : g.firstChunk).push({ ms: p.ms, count: p.count })
+  }
+  return [...groups.values()]
+    .map((g): LatencyStats => ({
+      bucket: g.bucket,
+      group: g.group,
+      latencyP50: percentileOf(g.latency, 0.5),
+      latencyP95: percentileOf(g.latency, 0.95),
+      firstChunkP50: percentileOf(g.firstChunk, 0.5),
+      firstChunkP95: percentileOf(g.firstChunk, 0.95)
+    }))
+    .sort((a, b) => a.bucket - b.bucket || (a.group ?? "").localeCompare(b.group ?? ""))
+}
+
 /**
  * The usage ledger: one row per completion, stored or not, for usage
  * summaries, per-account budgets and the dashboard's charts. `record`
@@ -94,6 +158,8 @@ export class UsageLedger extends Context.Tag("@switchyard/service/UsageLedger")<
   readonly record: (row: UsageRecord) => Effect.Effect<void>
   /** Totals and cost per time bucket and group, ordered by bucket then group. */
   readonly summarize: (query: UsageQuery) => Effect.Effect<ReadonlyArray<UsageBucket>, StoreUnavailable>
+  /** p50/p95 latency and time to first chunk per time bucket and group (the same buckets as `summarize`). */
+  readonly latencies: (query: UsageQuery) => Effect.Effect<ReadonlyArray<LatencyStats>, StoreUnavailable>
 }>() {
   /** A ledger in memory, for tests and library users without a database. */
   static readonly layerMemory: Layer.Layer<UsageLedger, never, PriceCatalogue> = Layer.effect(
@@ -160,11 +226,8 @@ const makeMemory = (prices: PriceCatalogue["Type"]): UsageLedger["Type"] => {
     record: (row) => Effect.sync(() => void rows.set(row.id, row)),
     summarize: (query) =>
       Effect.sync(() => {
-        const accounts = query.accounts === "all" ? undefined : new Set(query.accounts)
         const partials: Array<UsagePartial> = []
-        for (const row of rows.values()) {
-          if (row.createdAt < query.start || row.createdAt >= query.end) continue
-          if (accounts !== undefined && !accounts.has(row.accountId)) continue
+        for (const row of inRange(rows.values(), query)) {
           partials.push({
             bucket: bucketOf(query, row.createdAt),
             group: groupOf(row, query.groupBy),
@@ -178,6 +241,34 @@ const makeMemory = (prices: PriceCatalogue["Type"]): UsageLedger["Type"] => {
           })
         }
         return pricedBuckets(query, partials, prices)
+      }),
+    latencies: (query) =>
+      Effect.sync(() => {
+        const counts = new Map<string, LatencyPartial>()
+        const add = (row: UsageRecord, measure: LatencyPartial["measure"], value: number | null) => {
+          if (value === null) return
+          const bucket = bucketOf(query, row.createdAt)
+          const group = groupOf(row, query.groupBy)
+          const ms = Math.round(value)
+          const key = `${bucket}\u0000${group}\u0000${measure}\u0000${ms}`
+          const seen = counts.get(key)
+          counts.set(key, { bucket, group, measure, ms, count: (seen?.count ?? 0) + 1 })
+        }
+        for (const row of inRange(rows.values(), query)) {
+          add(row, "latency", row.latencyMs)
+          add(row, "first_chunk", row.firstChunkMs)
+        }
+        return latencyStats(counts.values())
       })
+  }
+}
+
+/** The rows of a query's range and accounts. */
+function* inRange(rows: Iterable<UsageRecord>, query: UsageQuery): Generator<UsageRecord> {
+  const accounts = query.accounts === "all" ? undefined : new Set(query.accounts)
+  for (const row of rows) {
+    if (row.createdAt < query.start || row.createdAt >= query.end) continue
+    if (accounts !== undefined && !accounts.has(row.accountId)) continue
+    yield row
   }
 }
