@@ -302,12 +302,15 @@ const makeChatCompletions = (options: ChatCompletionsOptions = {}) =>
     const watchedPull = (call: ProviderCall, counts: ReadonlySet<FallbackReason>, pull: ChunkPull): ChunkPull =>
       call.context.providerKey !== undefined
         ? pull
-        : Effect.tapBoth(pull, {
-          onFailure: (error) =>
-            Effect.sync(() => {
-              if (countsAgainstBreaker(error, counts)) breakers.failure(call.vendor, call.model, now())
-            }),
-          onSuccess: (batch) => batch === null ? Effect.sync(() => breakers.success(call.vendor, call.model)) : Effect.void
+        : Effect.matchEffect(pull, {
+          onFailure: (error) => {
+            if (countsAgainstBreaker(error, counts)) breakers.failure(call.vendor, call.model, now())
+            return Effect.fail(error)
+          },
+          onSuccess: (batch) => {
+            if (batch === null) breakers.success(call.vendor, call.model)
+            return Effect.succeed(batch)
+          }
         })
 
     /** Opens one attempt: the upstream stream up to its first non-empty batch of chunks, in a scope of its own. */
