@@ -37,6 +37,45 @@ export const encodeChunk = (chunk: ChatCompletionChunk): string => {
   return `data: ${data ?? JSON.stringify(chunk)}\n\n`
 }
 
+/** The upstream's own `data` of the chunks of a batch parsed from it (`keepBatchData`), by batch, by index. */
+const batchData = new WeakMap<ReadonlyArray<ChatCompletionChunk>, ReadonlyArray<string | undefined>>()
+
+/**
+ * `keepData` for a whole batch at once (one note per batch, not per chunk:
+ * on the hot path, a weak map entry per chunk cost more than parsing it):
+ * `data[i]` is the one-line JSON `batch[i]` was parsed from, unchanged, or
+ * undefined. `encodeBatch` writes those bytes as they came; a batch that is
+ * rewritten is a new array, without them.
+ */
+export const keepBatchData = (batch: ReadonlyArray<ChatCompletionChunk>, data: Array<string | undefined>): void => {
+  for (let index = 0; index < data.length; index++) {
+    const text = data[index]
+    if (text !== undefined && (text.indexOf("\n") !== -1 || text.indexOf("\r") !== -1)) data[index] = undefined
+  }
+  batchData.set(batch, data)
+}
+
+/**
+ * The SSE events of a batch: each chunk as `encodeChunk` writes it, or as
+ * the upstream sent it when the batch was kept (`keepBatchData`). `rewrite`
+ * may replace a chunk (a new object: serialized) or drop it (`undefined`).
+ */
+export const encodeBatch = (
+  batch: ReadonlyArray<ChatCompletionChunk>,
+  rewrite?: (chunk: ChatCompletionChunk) => ChatCompletionChunk | undefined
+): string => {
+  const data = batchData.get(batch)
+  let text = ""
+  for (let index = 0; index < batch.length; index++) {
+    const chunk = batch[index]!
+    const written = rewrite === undefined ? chunk : rewrite(chunk)
+    if (written === undefined) continue
+    const kept = written === chunk ? data?.[index] : undefined
+    text += kept !== undefined ? `data: ${kept}\n\n` : encodeChunk(written)
+  }
+  return text
+}
+
 /** `data: {"error":{...}}\n\n`: an error reported in-band, after the stream has started. */
 export const encodeError = (error: GatewayError): string => `data: ${JSON.stringify(toErrorEnvelope(error))}\n\n`
 
@@ -52,11 +91,7 @@ export const encodeStream = <E extends GatewayError, R>(
   chunks: Stream.Stream<ChatCompletionChunk, E, R>
 ): Stream.Stream<Uint8Array, never, R> =>
   chunks.pipe(
-    Stream.mapChunks((batch) => {
-      let text = ""
-      for (const chunk of batch) text += encodeChunk(chunk)
-      return Chunk.of(encoder.encode(text))
-    }),
+    Stream.mapChunks((batch) => Chunk.of(encoder.encode(encodeBatch(Chunk.toReadonlyArray(batch))))),
     Stream.concat(Stream.sync(() => encoder.encode(DONE))),
     Stream.catchAll((error) => Stream.succeed(encoder.encode(encodeError(error))))
   )

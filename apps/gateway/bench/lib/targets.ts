@@ -3,6 +3,9 @@
  * environment and flags. A scenario describes its targets with these and hands
  * them to `measure` (lib/measure.ts).
  */
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { CORE_UNDER_TEST, here, type Started, startNode } from "./processes.js"
 
 /** A process under test. */
@@ -48,6 +51,18 @@ export interface RunningTarget {
 /** Where the gateway's entry point is: the bundled CLI, as users run it. `BENCH_GATEWAY_ENTRY` overrides it. */
 export const gatewayEntry = (): string => process.env.BENCH_GATEWAY_ENTRY ?? here("../bin/switchyard.js")
 
+const dataDirs: Array<string> = []
+process.once("exit", () => {
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true })
+})
+
+/** A new, empty data folder, removed when the benchmark exits. */
+export const freshDataDir = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), "switchyard-bench-data-"))
+  dataDirs.push(dir)
+  return dir
+}
+
 /** Starts a target on the core under test, against the upstream at `upstreamV1`. */
 export const startTarget = async (spec: TargetSpec, upstreamV1: string): Promise<RunningTarget> => {
   if (spec.kind === "relay") {
@@ -69,6 +84,9 @@ export const startTarget = async (spec: TargetSpec, upstreamV1: string): Promise
       OPENAI_BASE_URL: upstreamV1,
       OPENAI_API_KEY: "sk-bench",
       SWITCHYARD_API_KEYS: "bench-key",
+      // A database of its own, new for the run (as on a fresh install): not one file shared by every
+      // gateway of the run (lock waits) that grows from run to run.
+      SWITCHYARD_DATA_DIR: freshDataDir(),
       ...spec.env
     },
     ready: /listening on (http:\/\/[\d.:]+)/,

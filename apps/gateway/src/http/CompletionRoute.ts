@@ -34,6 +34,10 @@ const decodeRequest = Schema.decodeUnknownEither(ChatCompletionRequest, { errors
 const clientHidesUsage = (request: ChatCompletionRequest): boolean =>
   request.stream === true && request.stream_options?.include_usage !== true
 
+/** A chunk as a client that did not ask for usage gets it: without the usage, or not at all when that was all it had. */
+const withoutUsage = (chunk: ChatCompletionChunk): ChatCompletionChunk | undefined =>
+  chunk.usage == null ? chunk : chunk.choices.length > 0 ? { ...chunk, usage: null } : undefined
+
 /**
  * A stream asks its vendor for the usage chunk even when the client did not:
  * without it a stream's tokens are unknown to the usage ledger, budgets and
@@ -134,17 +138,8 @@ export const makeCompletionRoute = Effect.gen(function*() {
         exchange.firstChunkAt ??= performance.now()
         const batch = recording.chunks(received, Date.now())
         description?.observe(batch)
-        let text = ""
-        for (const chunk of batch) {
-          if (chunk.usage != null) {
-            exchange.usage = chunk.usage
-            if (hideUsage) {
-              if (chunk.choices.length > 0) text += Sse.encodeChunk({ ...chunk, usage: null })
-              continue
-            }
-          }
-          text += Sse.encodeChunk(chunk)
-        }
+        for (const chunk of batch) if (chunk.usage != null) exchange.usage = chunk.usage
+        const text = Sse.encodeBatch(batch, hideUsage ? withoutUsage : undefined)
         keepAlive.refresh()
         open()
         cork()

@@ -41,6 +41,12 @@ export interface EventTranslator {
   readonly complete: boolean
   /** The body ended before `complete`: appends any last chunks, or returns the error of a cut-short stream. */
   readonly end: (out: Array<ChatCompletionChunk>) => GatewayError | undefined
+  /**
+   * For a translator that relays chunks as they came: the `data` each chunk of
+   * the batch just read was parsed from (by index in `out`), taken once per
+   * batch (see `Sse.keepBatchData`).
+   */
+  readonly takeData?: () => Array<string | undefined> | undefined
 }
 
 const NO_CHUNKS: Array<ChatCompletionChunk> = []
@@ -80,6 +86,13 @@ export class SseStreamParser implements StreamParser {
     }
     if (events.length === 0) return { chunks: NO_CHUNKS, done: false, error: undefined }
     const chunks: Array<ChatCompletionChunk> = []
+    const step = this.translate(events, chunks)
+    const data = this.translator.takeData?.()
+    if (data !== undefined && chunks.length > 0) Sse.keepBatchData(chunks, data)
+    return step
+  }
+
+  private translate(events: ReadonlyArray<Sse.SseEvent>, chunks: Array<ChatCompletionChunk>): Step {
     for (const event of events) {
       const data = event.data
       if (data.length === 0) continue
@@ -101,13 +114,20 @@ export class SseStreamParser implements StreamParser {
 /**
  * Events of OpenAI's wire format, which is also the contract's own: each a
  * `chat.completion.chunk`, checked and relayed as it is (its bytes too: see
- * `Sse.keepData`); `{"error":...}` events are
+ * `Sse.keepBatchData`); `{"error":...}` events are
  * typed errors; anything else is a bad response. A stream that ends without
  * `[DONE]` is complete if a choice reported its finish reason.
  */
 class ChunkEvents implements EventTranslator {
   finished = false
   readonly complete = false
+  private data: Array<string | undefined> | undefined
+
+  takeData(): Array<string | undefined> | undefined {
+    const data = this.data
+    this.data = undefined
+    return data
+  }
 
   constructor(readonly vendor: string) {}
 
@@ -116,8 +136,8 @@ class ChunkEvents implements EventTranslator {
       for (const choice of json.choices) {
         if (choice.finish_reason != null) this.finished = true
       }
-      // Relayed as it came, unless something rewrites it (a new object then).
-      if (sse !== undefined) Sse.keepData(json, sse.data)
+      // Relayed as it came, unless something rewrites it (a new batch then).
+      if (sse !== undefined) (this.data ??= [])[out.length] = sse.data
       out.push(json)
       return undefined
     }
