@@ -230,6 +230,36 @@ describe("encodeChunk of a chunk parsed from an upstream's data (keepData)", () 
   })
 })
 
+describe("encodeBatch of a batch parsed from an upstream's events (keepBatchData)", () => {
+  const first = '{ "id":"c", "object":"chat.completion.chunk", "created":1, "model":"m", "choices":[{"index":0,"delta":{"content":"caf\\u00e9"}}] }'
+  const second = '{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{}}],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}'
+  const parsed = () => {
+    const batch = [JSON.parse(first), JSON.parse(second)] as Array<ChatCompletionChunk>
+    Sse.keepBatchData(batch, [first, second])
+    return batch
+  }
+
+  it("writes each chunk's bytes as the upstream sent them", () => {
+    expect(Sse.encodeBatch(parsed())).toBe(`data: ${first}\n\ndata: ${second}\n\n`)
+  })
+
+  it("a chunk that is rewritten or dropped is serialized or left out; the others keep their bytes", () => {
+    const batch = parsed()
+    const text = Sse.encodeBatch(batch, (chunk) => chunk.usage != null ? { ...chunk, usage: null } : chunk)
+    expect(text).toBe(`data: ${first}\n\ndata: ${JSON.stringify({ ...batch[1]!, usage: null })}\n\n`)
+    expect(Sse.encodeBatch(batch, (chunk) => chunk.usage != null ? undefined : chunk)).toBe(`data: ${first}\n\n`)
+  })
+
+  it("a new batch of the same chunks (a copy) is serialized, and data on several lines is never kept", () => {
+    const batch = parsed()
+    expect(Sse.encodeBatch([...batch])).toBe(batch.map((chunk) => `data: ${JSON.stringify(chunk)}\n\n`).join(""))
+    const lines = first.replace(", ", ",\n")
+    const multi = [JSON.parse(lines)] as Array<ChatCompletionChunk>
+    Sse.keepBatchData(multi, [lines])
+    expect(Sse.encodeBatch(multi)).toBe(`data: ${JSON.stringify(multi[0])}\n\n`)
+  })
+})
+
 describe("encodeStream", () => {
   const chunks = ["Hel", "lo ", "👋"].map(chunk)
   const timeout = new UpstreamTimeout({ vendor: "openai", phase: "idle", timeoutMs: 30_000 })

@@ -3,7 +3,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Effect, Schema, Stream } from "effect"
 import { makeContext, TestProvider } from "../src/index.js"
 import { FakeUpstream } from "../src/testing/index.js"
-import { chunk, completion, contentChunk, failureOf, request, withUpstream } from "./support.js"
+import { chunk, completion, contentChunk, failureOf, realSleep, request, withUpstream } from "./support.js"
 
 describe("OpenAiCompatibleProvider over HTTP", () => {
   it.scoped("a completion: the upstream gets the model without the vendor prefix, the key, and the body otherwise unchanged", () =>
@@ -47,6 +47,23 @@ describe("OpenAiCompatibleProvider over HTTP", () => {
         seed: 1
       })
       expect(fake.requests[0]!.headers.accept).toBe("text/event-stream")
+    }))
+
+  it.scoped("a stream that outruns its reader (MBs read ahead, the body paused and resumed) arrives whole and in order", () =>
+    Effect.gen(function*() {
+      // ~3 MB of chunks written at once: far more than the reader keeps before pausing the body.
+      const sent = Array.from({ length: 1500 }, (_, i) => contentChunk(`${i}:${"x".repeat(2000)}`))
+      const { service } = yield* withUpstream((_, res) => FakeUpstream.sendSse(res, [...sent, chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: "stop" }])]))
+      let stalled = false
+      const received = yield* Stream.runCollect(
+        service.stream(request({ stream: true }), makeContext()).pipe(
+          // The first chunk waits while the upstream keeps writing.
+          Stream.tap(() => stalled ? Effect.void : Effect.zipRight(Effect.sync(() => (stalled = true)), realSleep(300)))
+        )
+      )
+      const contents = Chunk.toReadonlyArray(received).map((c) => c.choices[0]?.delta.content)
+      expect(contents.slice(0, -1)).toEqual(sent.map((c) => c.choices[0]!.delta.content))
+      expect(Chunk.toReadonlyArray(received).at(-1)!.choices[0]!.finish_reason).toBe("stop")
     }))
 
   it.scoped("streaming with usage: the chunks are exactly what the upstream sent, the usage chunk last", () =>
