@@ -69,6 +69,7 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 for (const [k, v] of best) console.log(`${k.padEnd(16)} ${v.us.toFixed(0).padStart(6)} µs CPU/req  ${v.rps.toFixed(0).padStart(6)} req/s`)
+for (const target of targets) console.log(`${target.name.padEnd(16)} peak RSS ${procStats(target.pid).peakMb.toFixed(0)} MB`)
 const share = (kind: string) => (100 * best.get(`relay ${kind}`)!.us / best.get(`gateway ${kind}`)!.us).toFixed(0)
 console.log(`share by CPU: json ${share("json")}%  stream ${share("stream")}%`)
 gateway.stop()
