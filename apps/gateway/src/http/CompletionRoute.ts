@@ -20,7 +20,7 @@ import {
   ServiceConfig,
   StreamDescription
 } from "@switchyard/service"
-import { Effect, Either, Schema } from "effect"
+import { Cause, Effect, Either, Exit, Option, Schema, Scope } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { Gateway } from "../config/GatewayConfig.js"
 import { SpanSink } from "../telemetry/RequestSpans.js"
@@ -168,14 +168,15 @@ export const makeCompletionRoute = Effect.gen(function*() {
           }
         })
       }
-      return completions.open(request, context).pipe(
-        Effect.matchEffect({
-          onFailure: (error) => Effect.sync(() => fail(error)),
-          onSuccess: ({ first, pull }) => writeBatch(first) ? relay(pull) : Effect.flatMap(awaitDrain(res), () => relay(pull))
-        }),
-        Effect.scoped,
-        Effect.ensuring(Effect.sync(() => clearTimeout(keepAlive)))
-      )
+      const relayed = Effect.matchEffect(completions.open(request, context), {
+        onFailure: (error) => Effect.sync(() => fail(error)),
+        onSuccess: ({ first, pull }) => writeBatch(first) ? relay(pull) : Effect.flatMap(awaitDrain(res), () => relay(pull))
+      })
+      // `Effect.scoped` with the keep-alive timer cleared in the same release (one step fewer than an `ensuring`).
+      return Effect.acquireUseRelease(Scope.make(), (scope) => Scope.extend(relayed, scope), (scope, exit) => {
+        clearTimeout(keepAlive)
+        return Scope.close(scope, exit)
+      })
     })
 
   const accept = (req: IncomingMessage, res: ServerResponse, exchange: Exchange, body: unknown) => {
@@ -214,10 +215,11 @@ export const makeCompletionRoute = Effect.gen(function*() {
     const program = (request.stream === true
       ? respondStream(res, exchange, forwarded, context, recording, ended)
       : respondCreate(res, exchange, forwarded, context, recording, ended)).pipe(
-        Effect.tapError(() => Effect.sync(() => ended({ status: "failed", endedAt: Date.now() }))),
-        Effect.ensuring(Effect.suspend(() =>
-          recording.finish(outcome ?? { status: recording.firstChunkMs === null ? "failed" : "incomplete", endedAt: Date.now() })
-        ))
+        // A typed failure is a failed call; a call cut short (the client left, a defect) is recorded as such.
+        Effect.onExit((exit) => {
+          if (Exit.isFailure(exit) && Option.isSome(Cause.failureOption(exit.cause))) ended({ status: "failed", endedAt: Date.now() })
+          return recording.finish(outcome ?? { status: recording.firstChunkMs === null ? "failed" : "incomplete", endedAt: Date.now() })
+        })
       )
     runExchange(
       runFork,

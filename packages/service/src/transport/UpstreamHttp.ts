@@ -197,44 +197,45 @@ const makeUpstreamHttp = (options: UpstreamHttpOptions = {}) =>
         }
       })
 
-    const requestIn = (req: UpstreamRequest, scope: Scope.Scope): Effect.Effect<UpstreamResponse, GatewayError> =>
-      Effect.uninterruptibleMask((restore) =>
-        Effect.flatMap(
-          restore(start(req, (data) => Promise.resolve(data))),
-          (data) => {
-            // The total deadline also covers the body, which is read after `start` has returned.
-            let timedOut = false
-            const timer = req.totalTimeoutMs !== undefined && req.totalTimeoutMs > 0
-              ? setTimeout(() => {
-                timedOut = true
-                data.body.destroy()
-              }, req.totalTimeoutMs)
-              : undefined
-            const header = headerReader(data.headers)
-            const response: UpstreamResponse = {
-              vendor: req.vendor,
-              status: data.statusCode,
-              header,
-              contentType: header("content-type") ?? "",
-              body: data.body,
-              timedOut: () => timedOut
-            }
-            // `Scope.addFinalizerExit` on the given scope: `Effect.addFinalizer` would diff every fiber ref when it runs.
-            return Effect.as(
-              Scope.addFinalizerExit(scope, (exit) =>
-                Effect.sync(() => {
-                  if (timer !== undefined) clearTimeout(timer)
-                  const body = data.body
-                  if (body.readableEnded || body.destroyed) return
-                  // A finished exchange leaves its socket for reuse; anything else aborts it.
-                  if (Exit.isSuccess(exit)) body.dump({ limit: 64 * 1024 }).catch(() => undefined)
-                  else body.destroy()
-                })),
-              response
-            )
-          }
-        )
-      )
+    const requestIn = (req: UpstreamRequest, scope: Scope.Scope): Effect.Effect<UpstreamResponse, GatewayError> => {
+      // The response is noted by `start`'s callback, before the fiber resumes, and the scope's
+      // finalizer is registered before the request goes out: whenever the scope closes, a response
+      // that arrived is released, without an uninterruptible region around the request.
+      let data: Dispatcher.ResponseData | undefined
+      let timer: NodeJS.Timeout | undefined
+      let timedOut = false
+      const release = Scope.addFinalizerExit(scope, (exit) =>
+        Effect.sync(() => {
+          if (timer !== undefined) clearTimeout(timer)
+          const body = data?.body
+          if (body === undefined || body.readableEnded || body.destroyed) return
+          // A finished exchange leaves its socket for reuse; anything else aborts it.
+          if (Exit.isSuccess(exit)) body.dump({ limit: 64 * 1024 }).catch(() => undefined)
+          else body.destroy()
+        }))
+      const sent = start(req, (received) => {
+        data = received
+        // The total deadline also covers the body, which is read after `start` has returned.
+        if (req.totalTimeoutMs !== undefined && req.totalTimeoutMs > 0) {
+          timer = setTimeout(() => {
+            timedOut = true
+            received.body.destroy()
+          }, req.totalTimeoutMs)
+        }
+        return Promise.resolve(received)
+      })
+      return Effect.zipRight(release, Effect.map(sent, (received): UpstreamResponse => {
+        const header = headerReader(received.headers)
+        return {
+          vendor: req.vendor,
+          status: received.statusCode,
+          header,
+          contentType: header("content-type") ?? "",
+          body: received.body,
+          timedOut: () => timedOut
+        }
+      }))
+    }
 
     const requestScoped = (req: UpstreamRequest): Effect.Effect<UpstreamResponse, GatewayError, Scope.Scope> =>
       Effect.flatMap(Effect.scope, (scope) => requestIn(req, scope))
