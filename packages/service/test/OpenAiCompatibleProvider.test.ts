@@ -49,7 +49,7 @@ describe("OpenAiCompatibleProvider over HTTP", () => {
       expect(fake.requests[0]!.headers.accept).toBe("text/event-stream")
     }))
 
-  it.scoped("a stream that outruns its reader (MBs read ahead, the body paused and resumed) arrives whole and in order", () =>
+  it.scoped("a stream written far faster than it is read (~3 MB while the reader stalls) arrives whole and in order", () =>
     Effect.gen(function*() {
       // ~3 MB of chunks written at once: far more than the reader keeps before pausing the body.
       const sent = Array.from({ length: 1500 }, (_, i) => contentChunk(`${i}:${"x".repeat(2000)}`))

@@ -70,6 +70,12 @@ const headerReader = (headers: Dispatcher.ResponseData["headers"]) => (name: str
   return Array.isArray(value) ? value[0] : value
 }
 
+/** What every answer starts with: its vendor, status and headers. */
+const headOf = (vendor: string, data: Dispatcher.ResponseData) => {
+  const header = headerReader(data.headers)
+  return { vendor, status: data.statusCode, header, contentType: header("content-type") ?? "" }
+}
+
 class BodyTooLarge extends Error {}
 
 /** Bytes of a streamed body read ahead before it is paused (until the next read). */
@@ -186,16 +192,7 @@ const makeUpstreamHttp = (options: UpstreamHttpOptions = {}) =>
       })
 
     const exchange = (req: UpstreamRequest): Effect.Effect<UpstreamExchange, GatewayError> =>
-      start(req, async (data) => {
-        const header = headerReader(data.headers)
-        return {
-          vendor: req.vendor,
-          status: data.statusCode,
-          header,
-          contentType: header("content-type") ?? "",
-          text: await readText(data.body)
-        }
-      })
+      start(req, async (data) => ({ ...headOf(req.vendor, data), text: await readText(data.body) }))
 
     const requestIn = (req: UpstreamRequest, scope: Scope.Scope): Effect.Effect<UpstreamResponse, GatewayError> => {
       // The response is noted by `start`'s callback, before the fiber resumes, and the scope's
@@ -224,17 +221,14 @@ const makeUpstreamHttp = (options: UpstreamHttpOptions = {}) =>
         }
         return Promise.resolve(received)
       })
-      return Effect.zipRight(release, Effect.map(sent, (received): UpstreamResponse => {
-        const header = headerReader(received.headers)
-        return {
-          vendor: req.vendor,
-          status: received.statusCode,
-          header,
-          contentType: header("content-type") ?? "",
+      return Effect.zipRight(
+        release,
+        Effect.map(sent, (received): UpstreamResponse => ({
+          ...headOf(req.vendor, received),
           body: received.body,
           timedOut: () => timedOut
-        }
-      }))
+        }))
+      )
     }
 
     const requestScoped = (req: UpstreamRequest): Effect.Effect<UpstreamResponse, GatewayError, Scope.Scope> =>
