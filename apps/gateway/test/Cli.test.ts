@@ -4,6 +4,7 @@ import { Effect } from "effect"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
+import { fileURLToPath } from "node:url"
 import { isBuilt, plain, runCli } from "./support/Bin.js"
 import { answerText, startGateway } from "./support/Harness.js"
 
@@ -49,6 +50,29 @@ describe("switchyard CLI (the built bin, as a subprocess)", () => {
       const result = yield* runCli(["chat", "hello there, switchyard", "-m", "echo/x"])
       expect(result).toMatchObject({ code: 0, stdout: "hello there, switchyard\n", stderr: "" })
     }), TIMEOUT)
+
+  it.live("chat runs from its own bundle through V8's code cache, and a damaged cache is replaced, not trusted", () =>
+    Effect.gen(function*() {
+      // `npm test` bundles before it tests; bin/switchyard.js starts `chat` from this file.
+      const bundle = fileURLToPath(new URL("../dist/bundle/chat.cjs", import.meta.url))
+      expect(Fs.existsSync(bundle)).toBe(true)
+      const cache = `${bundle}.v8-cache`
+      const damaged = Buffer.from("not a code cache")
+      const partial = `${cache}.test-${process.pid}`
+      Fs.writeFileSync(partial, damaged)
+      Fs.renameSync(partial, cache)
+
+      const first = yield* runCli(["chat", "a cold start", "-m", "echo/x"])
+      expect(first).toMatchObject({ code: 0, stdout: "a cold start\n", stderr: "" })
+      // The run compiled the bundle afresh and left V8's cache of it in place of the damaged one.
+      const written = Fs.readFileSync(cache)
+      expect(written.length).toBeGreaterThan(100_000)
+      expect(written.equals(damaged)).toBe(false)
+
+      const warm = yield* runCli(["chat", "a warm start", "-m", "echo/x", "--json"])
+      expect(warm.code).toBe(0)
+      expect(JSON.parse(warm.stdout)).toMatchObject({ choices: [{ message: { content: "a warm start" } }] })
+    }), 2 * TIMEOUT)
 
   it.live("chat reads the prompt from piped stdin", () =>
     Effect.gen(function*() {

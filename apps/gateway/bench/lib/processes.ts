@@ -30,6 +30,13 @@ export const pinSelf = (): void => {
 export const onCore = (core: number, command: string, args: ReadonlyArray<string>): [string, Array<string>] =>
   pinned ? [taskset!, ["-c", String(core), command, ...args]] : [command, [...args]]
 
+/**
+ * The command line that runs `command args` on every core, as a user's shell runs it (children
+ * otherwise inherit this process's pin to the load core).
+ */
+export const onAllCores = (command: string, args: ReadonlyArray<string>): [string, Array<string>] =>
+  pinned ? [taskset!, ["-c", `0-${availableParallelism() - 1}`, command, ...args]] : [command, [...args]]
+
 /** A started child process and the URL it serves. */
 export interface Started {
   readonly name: string

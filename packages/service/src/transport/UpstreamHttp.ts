@@ -5,7 +5,7 @@
 import { type GatewayError, UpstreamBadResponse, UpstreamTimeout } from "@switchyard/core"
 import { Context, Effect, Exit, Layer, Scope } from "effect"
 import { EventEmitter } from "node:events"
-import { Agent, type Dispatcher } from "undici"
+import type { Agent, Dispatcher } from "undici"
 import type { CallTimeouts } from "../Provider.js"
 import { fromTransportError } from "./UpstreamErrors.js"
 
@@ -84,19 +84,46 @@ const HIGH_WATER = 256 * 1024
 /** A body that closed before its end: what a stream's own iteration reports. */
 const prematureClose = () => Object.assign(new Error("Premature close"), { code: "ERR_STREAM_PREMATURE_CLOSE" })
 
-/** Builds the service around a new undici `Agent`. */
+/** How long after the pool is made undici is loaded, if no request has needed it yet. */
+const PRELOAD_AFTER_MS = 1_000
+
+/**
+ * Builds the service around an undici `Agent`, made on the first request: undici is ~1 MB of
+ * code, which a process that never calls a vendor (`switchyard chat` with the echo vendor) need
+ * not load. A second after the pool is made, it is loaded anyway, so that a server's first
+ * request does not wait for it (the timer does not keep a process alive).
+ */
 const makeUpstreamHttp = (options: UpstreamHttpOptions = {}) =>
   Effect.gen(function*() {
     const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024 * 1024
-    const agent = yield* Effect.acquireRelease(
-      Effect.sync(() =>
-        new Agent({
+    let agent: Agent | undefined
+    let loading: Promise<Agent> | undefined
+    let closed = false
+    const loadAgent = (): Promise<Agent> =>
+      loading ??= import("undici").then((undici) => {
+        if (closed) throw new Error("the upstream connection pool is closed")
+        // A bundler's code-split chunk may hand over CommonJS undici as its `default` export only.
+        const Agent = undici.Agent ?? undici.default.Agent
+        return agent = new Agent({
           keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
           connect: { timeout: options.connectTimeoutMs ?? 10_000 }
         })
-      ),
-      (agent) => Effect.promise(() => agent.destroy().catch(() => undefined))
+      })
+    const preload = setTimeout(() => loadAgent().catch(() => undefined), PRELOAD_AFTER_MS)
+    preload.unref()
+    yield* Effect.addFinalizer(() =>
+      Effect.promise(async () => {
+        closed = true
+        clearTimeout(preload)
+        await loading?.catch(() => undefined)
+        await agent?.destroy().catch(() => undefined)
+      })
     )
+    /** Sends a request on the pool, once undici is loaded (at once, after the first). */
+    const dispatch = (request: Dispatcher.RequestOptions, abandoned: () => boolean) =>
+      agent !== undefined
+        ? agent.request(request)
+        : loadAgent().then((agent) => abandoned() ? Promise.reject(new Error("abandoned")) : agent.request(request))
 
     // undici's `request(url)` parses the URL on every call: each vendor URL is parsed once here.
     const targets = new Map<string, { readonly origin: string; readonly path: string }>()
@@ -154,7 +181,7 @@ const makeUpstreamHttp = (options: UpstreamHttpOptions = {}) =>
           return
         }
         const { origin, path } = destination
-        agent.request({
+        dispatch({
           origin,
           path,
           method: req.method ?? "POST",
@@ -163,7 +190,7 @@ const makeUpstreamHttp = (options: UpstreamHttpOptions = {}) =>
           signal,
           headersTimeout: req.headersTimeoutMs ?? 0,
           bodyTimeout: req.bodyTimeoutMs ?? 0
-        }).then((data) => onResponse(data, signal)).then(
+        }, () => settled).then((data) => onResponse(data, signal)).then(
           (value) => settle(Effect.succeed(value)),
           (error) =>
             settle(Effect.fail(error instanceof BodyTooLarge ? tooLarge(req.vendor) : fromTransportError(req.vendor, error)))
