@@ -32,7 +32,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { throughput } from "./lib/load.js"
 import { CORE_LOAD, CORE_UNDER_TEST, here, pinSelf, procStats, startNode } from "./lib/processes.js"
-import { relay, type RunningTarget, startTarget } from "./lib/targets.js"
+import { relay, type RunningTarget, startFlags, startTarget } from "./lib/targets.js"
 
 const seconds = Number(process.env.PROFILE_SECONDS ?? 10)
 const stream = process.env.PROFILE_STREAM !== "0"
@@ -70,7 +70,7 @@ if (process.env.PROFILE_COST !== "0") {
   const plainGateway = await startNode({
     name: "gateway",
     core: CORE_UNDER_TEST,
-    nodeOptions: ["--max-old-space-size=512"],
+    nodeOptions: [...startFlags],
     args: [entry, "serve", "--port", "0"],
     env: gatewayEnv,
     ready: /listening on (http:\/\/[\d.:]+)/,
@@ -113,7 +113,7 @@ if (process.env.PROFILE_COST !== "0") {
 const gateway = await startNode({
   name: "gateway (profiled)",
   core: CORE_UNDER_TEST,
-  nodeOptions: ["--max-old-space-size=512", "--cpu-prof", `--cpu-prof-dir=${dir}`, `--cpu-prof-interval=${interval}`],
+  nodeOptions: [...startFlags, "--cpu-prof", `--cpu-prof-dir=${dir}`, `--cpu-prof-interval=${interval}`],
   args: [entry, "serve", "--port", "0"],
   env: gatewayEnv,
   ready: /listening on (http:\/\/[\d.:]+)/,

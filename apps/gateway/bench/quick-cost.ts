@@ -14,7 +14,7 @@
  */
 import { throughput } from "./lib/load.js"
 import { CORE_LOAD, CORE_UNDER_TEST, here, pinSelf, procStats, startNode } from "./lib/processes.js"
-import { freshDataDir, relay, startTarget } from "./lib/targets.js"
+import { freshDataDir, relay, startFlags, startTarget } from "./lib/targets.js"
 
 const rounds = Number(process.env.PROFILE_ROUNDS ?? 3)
 const connections = Number(process.env.QUICK_CONNECTIONS ?? 64)
@@ -25,7 +25,7 @@ const upstreamV1 = `${upstream.url}/v1`
 const startGateway = (name: string, entry: string, extraEnv: Record<string, string> = {}) => startNode({
   name,
   core: CORE_UNDER_TEST,
-  nodeOptions: ["--max-old-space-size=512"],
+  nodeOptions: [...startFlags],
   args: [entry, "serve", "--port", "0"],
   env: {
     OPENAI_BASE_URL: upstreamV1,

@@ -19,6 +19,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
+import { startFlags } from "./lib/targets.js"
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url))
 const DURATION = Number(process.env.BENCH_DURATION ?? 8)
@@ -95,7 +96,7 @@ const throughput = async () => {
     console.log("(SWITCHYARD_TEST_DATABASE_URL unset: PostgreSQL skipped)")
   }
   for (const backend of backends) {
-    const gateway = await start(0, ["--max-old-space-size=512", here("../bin/switchyard.js"), "serve", "--port", "0"], {
+    const gateway = await start(0, [...startFlags, here("../bin/switchyard.js"), "serve", "--port", "0"], {
       OPENAI_BASE_URL: `${upstream.url}/v1`,
       OPENAI_API_KEY: "sk-bench",
       SWITCHYARD_API_KEYS: "bench-key",

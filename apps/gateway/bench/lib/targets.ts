@@ -3,7 +3,7 @@
  * environment and flags. A scenario describes its targets with these and hands
  * them to `measure` (lib/measure.ts).
  */
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { CORE_UNDER_TEST, here, type Started, startNode } from "./processes.js"
@@ -39,6 +39,16 @@ export const gateway = (name: string, options: Omit<TargetSpec, "name" | "kind">
   kind: "gateway",
   ...options
 })
+
+/**
+ * The V8 flags `npm start` runs the gateway with (read from this package's `start` script, so that
+ * every benchmark runs the gateway as users start it): a 512 MB old-space cap keeps V8 collecting
+ * before RSS balloons.
+ */
+export const startFlags: ReadonlyArray<string> = (() => {
+  const start = (JSON.parse(readFileSync(here("../package.json"), "utf8")) as { scripts: { start: string } }).scripts.start
+  return start.split(/\s+/).filter((word) => word.startsWith("--") && word.includes("-size="))
+})()
 
 /** A target that is running: where to send requests (the base ending in /v1 or /v5). */
 export interface RunningTarget {
@@ -77,8 +87,7 @@ export const startTarget = async (spec: TargetSpec, upstreamV1: string): Promise
   const started = await startNode({
     name: spec.name,
     core: CORE_UNDER_TEST,
-    // As `npm start` runs it: a 512 MB old-space cap keeps V8 collecting before RSS balloons.
-    nodeOptions: ["--max-old-space-size=512"],
+    nodeOptions: [...startFlags],
     args: [spec.entry ?? gatewayEntry(), "serve", "--host", "127.0.0.1", "--port", "0", ...(spec.args ?? [])],
     env: {
       OPENAI_BASE_URL: upstreamV1,

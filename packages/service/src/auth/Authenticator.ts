@@ -1,10 +1,13 @@
 /** auth/: the `Authenticator` port: a gateway key → its principal (key id, accounts, admin or not), from configured key sources. */
 import { anonymousAdmin, DEFAULT_ACCOUNT_ID, type Principal } from "@switchyard/core"
 import { Config, type ConfigError, Context, Effect, Layer, Option, Redacted, Schema } from "effect"
-import { createHash, timingSafeEqual } from "node:crypto"
+import { hash, timingSafeEqual } from "node:crypto"
 
 /** The SHA-256 digest of a key: what sources store and look up, never the key itself. */
-export const keyDigest = (key: string): Buffer => createHash("sha256").update(key).digest()
+export const keyDigest = (key: string): Buffer => Buffer.from(keyDigestHex(key), "hex")
+
+/** `keyDigest` as hex, what sources look up: one call, no hash object (the cheapest per request). */
+export const keyDigestHex = (key: string): string => hash("sha256", key, "hex")
 
 /**
  * Somewhere keys are kept: an in-memory table from SHA-256 digest (hex) to
@@ -109,11 +112,10 @@ export class Authenticator extends Context.Tag("@switchyard/service/Authenticato
       authenticate: (key) => {
         if (open && empty()) return anonymousAdmin
         if (key === undefined || key.length === 0) return undefined
-        const digest = keyDigest(key)
-        const hex = digest.toString("hex")
+        const hex = keyDigestHex(key)
         for (const source of sources) {
           const found = source.lookup(hex)
-          if (found !== undefined) return timingSafeEqual(found.digest, digest) ? found.principal : undefined
+          if (found !== undefined) return timingSafeEqual(found.digest, Buffer.from(hex, "hex")) ? found.principal : undefined
         }
         return undefined
       }
