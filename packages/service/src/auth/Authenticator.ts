@@ -4,7 +4,7 @@ import { Config, type ConfigError, Context, Effect, Layer, Option, Redacted, Sch
 import { hash, timingSafeEqual } from "node:crypto"
 
 /** The SHA-256 digest of a key: what sources store and look up, never the key itself. */
-export const keyDigest = (key: string): Buffer => Buffer.from(keyDigestHex(key), "hex")
+export const keyDigest = (key: string): Buffer => hash("sha256", key, "buffer")
 
 /** `keyDigest` as hex, what sources look up: one call, no hash object (the cheapest per request). */
 export const keyDigestHex = (key: string): string => hash("sha256", key, "hex")
